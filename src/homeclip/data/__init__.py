@@ -1,0 +1,1 @@
+"""Data pipeline: raw logs → EventLog → WindowSet → captions → processed dataset."""

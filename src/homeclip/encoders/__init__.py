@@ -1,0 +1,1 @@
+"""Sensor encoders (Chronos backbone + head, statistics, Transformer) and the frozen text encoder."""

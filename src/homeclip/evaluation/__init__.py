@@ -1,0 +1,1 @@
+"""Evaluation: zero-shot, probes, retrieval, baselines, plots and reports."""
