@@ -1,0 +1,50 @@
+"""`homeclip train`: CLIP-style training of a sensor encoder against a frozen text encoder."""
+from __future__ import annotations
+
+import argparse
+
+HELP = "Train a sensor encoder CLIP-style against a frozen text encoder."
+DESCRIPTION = (
+    "Train the Chronos encoder (frozen backbone + MLP head) or the standard Transformer encoder so that a window "
+    "and its captions are close (bidirectional InfoNCE). Writes best_model.pt, final_model.pt, "
+    "checkpoint_step_<N>.pt, hyperparameters.json, run_summary.txt, metrics.jsonl and TensorBoard events to the "
+    "config's output_dir. Runs unchanged under `torchrun --nproc_per_node=N` (see docs/training.md)."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `homeclip train` (the original script's options too)."""
+    parser.add_argument("--config", required=True, help="training config JSON (e.g. configs/training/milan/chronos_clip.json)")
+    parser.add_argument("--train_data", "--train-data", default=None, help="override train_data_path")
+    parser.add_argument("--val_data", "--val-data", default=None, help="override val_data_path")
+    parser.add_argument("--vocab", default=None, help="override vocab_path")
+    parser.add_argument("--output_dir", "--output-dir", default=None, help="override output_dir")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override any config key; VALUE is parsed as JSON, else taken as a string (repeatable)")
+    parser.add_argument("--resume", default=None, metavar="PATH|auto",
+                        help="continue from a checkpoint_step_<N>.pt, or 'auto' for the latest one in output_dir")
+    parser.add_argument("--device", default=None, help="override device: auto, cpu, cuda, cuda:N")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict:
+    """Config overrides from the command line (--set first, then the named flags)."""
+    from ..training.config import parse_set
+
+    overrides = parse_set(args.set)
+    named = {"train_data_path": args.train_data, "val_data_path": args.val_data, "vocab_path": args.vocab,
+             "output_dir": args.output_dir, "device": args.device}
+    overrides.update({k: v for k, v in named.items() if v is not None})
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load and validate the config, train, print where the outputs are."""
+    from ..training.config import load_config
+    from ..training.trainer import train
+
+    cfg = load_config(args.config, overrides_from_args(args))
+    result = train(cfg, resume=args.resume, progress=not args.no_progress)
+    best = "n/a" if result.best_val_loss is None else f"{result.best_val_loss:.4f} (step {result.best_step})"
+    print(f"trained {result.steps} steps in {result.seconds:.1f} s; best val loss {best}; outputs in {result.output_dir}")
+    return 0

@@ -1,0 +1,89 @@
+"""Frozen-feature cache: backbone features of a dataset computed once, then memory-mapped by every later run.
+
+The key hashes the window contents, the vocabulary, the backbone identity (model id, config hash, family,
+dtype, pooling version) and the channel configuration, so a change to any of them means a new entry. Extraction
+writes fixed-size chunks atomically into `<key>.partial/`; an interrupted run resumes at the first missing
+chunk. The finished array is written atomically as `<key>.npy` (the done-marker), with `<key>.json` describing it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..io import atomic_path, atomic_write_json
+
+if TYPE_CHECKING:
+    from ..data.batches import WindowDataset
+    from .chronos import ChronosEncoder
+
+DEFAULT_FEATURE_CACHE = Path(".cache/homeclip/features")   # = TrainConfig.feature_cache_dir
+CHUNK_WINDOWS = 1024
+log = logging.getLogger(__name__)
+
+
+def feature_cache_key(encoder: "ChronosEncoder", dataset: "WindowDataset") -> str:
+    """The cache key of `dataset`'s features under `encoder`'s frozen backbone and channel configuration."""
+    parts = {"windows": dataset.windows.content_hash(),
+             "vocab": hashlib.sha256(json.dumps(dataset.vocab.tokens, sort_keys=True).encode()).hexdigest(),
+             "encoder": encoder.feature_identity()}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def feature_cache_path(encoder: "ChronosEncoder", dataset: "WindowDataset", cache_dir: str | Path) -> Path:
+    """Where the finished feature array of `dataset` lives (it may not exist yet)."""
+    return Path(cache_dir) / f"{feature_cache_key(encoder, dataset)}.npy"
+
+
+def cached_features(encoder: "ChronosEncoder", dataset: "WindowDataset", cache_dir: str | Path, *,
+                    batch_size: int = 64, progress: bool = True,
+                    chunk_windows: int = CHUNK_WINDOWS) -> np.ndarray:
+    """Features [N, F] of every window of `dataset` (read-only memmap), extracted once and cached on disk."""
+    final = feature_cache_path(encoder, dataset, cache_dir)
+    if final.exists():
+        log.info("feature cache hit: %s", final)
+        return np.load(final, mmap_mode="r")
+    partial = final.with_name(f"{final.stem}.partial-c{chunk_windows}")
+    partial.mkdir(parents=True, exist_ok=True)
+    n = len(dataset)
+    starts = list(range(0, n, chunk_windows))
+    todo = [s for s in starts if not (partial / f"{s:010d}.npy").exists()]
+    if len(todo) < len(starts):
+        log.info("resuming feature extraction: %d of %d chunks already done", len(starts) - len(todo), len(starts))
+    from tqdm.auto import tqdm
+
+    with tqdm(total=n, initial=n - sum(min(chunk_windows, n - s) for s in todo), unit="win",
+              desc="frozen features", disable=not progress) as bar:
+        for start in todo:
+            chunk = _extract(encoder, dataset, range(start, min(start + chunk_windows, n)), batch_size, bar)
+            with atomic_path(partial / f"{start:010d}.npy") as tmp:
+                np.save(tmp, chunk)
+    with atomic_path(final) as tmp:
+        # Assembled through a memmap: one chunk in memory at a time, whatever the dataset size.
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, encoder.feature_dim))
+        for s in starts:
+            out[s:s + chunk_windows] = np.load(partial / f"{s:010d}.npy")
+        if n:
+            out.flush()
+        del out
+    atomic_write_json(final.with_suffix(".json"), {
+        "n_windows": n, "feature_dim": encoder.feature_dim, "windows_hash": dataset.windows.content_hash(),
+        "backbone": encoder.backbone_info(), "identity": encoder.feature_identity()})
+    shutil.rmtree(partial, ignore_errors=True)
+    return np.load(final, mmap_mode="r")
+
+
+def _extract(encoder: "ChronosEncoder", dataset: "WindowDataset", rows: range, batch_size: int, bar) -> np.ndarray:
+    parts = []
+    for i in range(rows.start, rows.stop, batch_size):
+        batch = dataset.get_batch(np.arange(i, min(i + batch_size, rows.stop)))
+        feats = encoder.extract_features(batch["categorical_features"], batch["coordinates"],
+                                         batch["time_deltas"], batch["mask"], batch["time_of_day"])
+        parts.append(feats.numpy().astype(np.float32, copy=False))
+        bar.update(len(feats))
+    return np.concatenate(parts) if parts else np.zeros((0, encoder.feature_dim), dtype=np.float32)

@@ -1,0 +1,52 @@
+"""Supervised read-outs of frozen embeddings, fit on the train split only: a linear probe and cosine k-NN.
+
+The test split is never used for fitting or tuning: the regularisation strength is a fixed setting.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """Settings of the linear probe and the k-NN read-out (fixed, not tuned on test)."""
+
+    C: float = 1.0                          # inverse L2 strength of the logistic regression
+    class_weight: str | None = "balanced"   # reweight classes so rare activities count (macro-F1 is the headline)
+    max_iter: int = 2000
+    knn_k: int = 5
+
+
+def linear_probe(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray,
+                 cfg: ProbeConfig = ProbeConfig()) -> np.ndarray:
+    """StandardScaler + LogisticRegression fit on train, predicting test labels."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    clf = make_pipeline(StandardScaler(),
+                        LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter))
+    return _fit_predict(clf, np.asarray(train_x, dtype=np.float64), train_y, np.asarray(test_x, dtype=np.float64))
+
+
+def knn_classify(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray,
+                 cfg: ProbeConfig = ProbeConfig()) -> np.ndarray:
+    """Majority label of the k nearest train embeddings by cosine similarity."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = KNeighborsClassifier(n_neighbors=max(1, min(cfg.knn_k, len(train_y))), metric="cosine")
+    return _fit_predict(knn, np.asarray(train_x, dtype=np.float32), train_y, np.asarray(test_x, dtype=np.float32))
+
+
+def _fit_predict(estimator, train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray) -> np.ndarray:
+    train_y = np.asarray([str(y) for y in train_y], dtype=object)
+    if len(train_y) == 0:
+        raise ValueError("the train split is empty: nothing to fit a probe on")
+    classes = np.unique(train_y)
+    if len(classes) == 1:   # nothing can be fit: every prediction is the one class
+        return np.full(len(test_x), classes[0], dtype=object)
+    estimator.fit(train_x, train_y)
+    return np.asarray(estimator.predict(test_x), dtype=object)

