@@ -136,6 +136,7 @@ def test_compare_side_by_side(eval_dir, tmp_path):
     assert row["values"] == [0.25, 0.75]
     md = (out / "compare.md").read_text()
     assert "| L1 zero-shot macro-F1 | 0.250 | **0.750** |" in md
+    assert "| L1 majority baseline accuracy | 0.167 | 0.167 |" in md      # equal values: nothing highlighted
     assert "bag-of-sensors baseline" in md and "retrieval text→sensor R@5" in md
     page = (out / "compare.html").read_text()
     assert "transformer" in page and "<script" not in page

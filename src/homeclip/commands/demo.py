@@ -34,56 +34,37 @@ def run(args: argparse.Namespace) -> int:
     from ..data.simulate import write_simulated_log
     from ..data.windows import SplitConfig, WindowConfig
     from ..errors import UserError
-    from ..evaluation.compare import compare_runs
-    from ..evaluation.evaluate import evaluate_checkpoint
-    from ..training.config import load_config
-    from ..training.trainer import train
 
     if args.days < 3:
         raise UserError("--days must be at least 3 so that train, validation and test each get a day")
     out = Path(args.out)
     home = load_home(args.home)
     configs = Path(args.configs)
-    _stage(1, f"simulating {args.days} days of a resident in the {home.name} layout")
+    _stage(f"simulating {args.days} days of a resident in the {home.name} layout")
     raw = write_simulated_log(out / "raw" / f"{home.name}_{args.days}d_seed{args.seed}.txt", home, args.days, seed=args.seed)
 
-    _stage(2, "preparing the dataset (windows, captions, day split, vocabulary)")
+    _stage("preparing the dataset (windows, captions, day split, vocabulary)")
     data_dir = out / "data" / home.name
     summary = prepare_dataset(raw, home, data_dir, window=WindowConfig(length=50, stride=args.stride),
                               split=SplitConfig(seed=args.seed))
     print(format_summary(summary))
-    paths = {name: data_dir / f"{home.name}_{name}.json" for name in ("train", "val", "test", "vocab")}
 
-    runs = {
-        "chronos": configs / "chronos_clip.json",
-        "transformer": configs / "transformer_clip_mlm.json",
-    }
-    evals = []
-    for i, (name, config_path) in enumerate(runs.items()):
-        _stage(3 + i, f"training the {name} encoder ({config_path.name}, {args.epochs} epochs)")
-        cfg = load_config(config_path, {
-            "train_data_path": str(paths["train"]), "val_data_path": str(paths["val"]),
-            "vocab_path": str(paths["vocab"]), "output_dir": str(out / "models" / name),
-            "max_epochs": args.epochs, "use_wandb": False, "seed": args.seed, "device": args.device,
-            "text_cache_dir": str(out / "cache" / "text"), "feature_cache_dir": str(out / "cache" / "features"),
-        })
-        result = train(cfg)
-        eval_dir = out / "eval" / name
-        _stage(3 + i, f"evaluating the {name} encoder")
-        evaluate_checkpoint(result.output_dir / "best_model.pt", paths["train"], paths["test"], paths["vocab"], eval_dir,
-                            device="cpu" if args.device == "auto" else args.device)
-        evals.append(eval_dir)
+    from ..experiment import Experiment, run_experiment
 
-    _stage(5, "comparing the encoders")
-    compare_dir = out / "compare"
-    compare_runs(evals, compare_dir)
+    exp = Experiment(
+        data_dir=data_dir, home=home.name, out=out, device=args.device,
+        configs={"chronos": configs / "chronos_clip.json", "transformer": configs / "transformer_clip_mlm.json"},
+        overrides={"max_epochs": args.epochs, "use_wandb": False, "seed": args.seed},
+    )
+    result = run_experiment(exp, say=_stage)
+    compare_dir = result["compare_dir"]
     print((compare_dir / "compare.md").read_text(encoding="utf-8"))
     print("Reports:")
-    for d in evals:
+    for d in result["eval_dirs"].values():
         print(f"  {d / 'report.html'}")
     print(f"  {compare_dir / 'compare.html'}")
     return 0
 
 
-def _stage(n: int, text: str) -> None:
-    print(f"\n[{n}/5] {text}", flush=True)
+def _stage(text: str) -> None:
+    print(f"\n==> {text}", flush=True)

@@ -106,8 +106,9 @@ def _fmt(v) -> str:
 
 
 def _best(values: list) -> float | None:
+    # Nothing to highlight with one value, or when all columns agree (e.g. baselines on the same split).
     present = [v for v in values if v is not None]
-    return max(present) if len(present) > 1 else None
+    return max(present) if len(set(present)) > 1 else None
 
 
 def _split_note(table: dict) -> str:
