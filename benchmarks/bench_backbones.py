@@ -24,16 +24,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from homeclip.data.batches import WindowDataset
+from homeclip.data.vocab import build_vocab
+from homeclip.encoders.backbones import BoltBackbone, Chronos2Backbone, T5Backbone
+from homeclip.encoders.series import SeriesConfig, build_series
+from homeclip.testing import chronos_pipeline, random_windowset
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))          # chronos_tiny: random-weight Chronos models of each family
-
-from chronos_tiny import chronos_pipeline  # noqa: E402
-
-from homeclip.data.batches import WindowDataset  # noqa: E402
-from homeclip.data.vocab import build_vocab  # noqa: E402
-from homeclip.encoders.backbones import BoltBackbone, Chronos2Backbone, T5Backbone  # noqa: E402
-from homeclip.encoders.series import SeriesConfig, build_series  # noqa: E402
-from homeclip.testing import random_windowset  # noqa: E402
 
 N_EVENTS, N_CHANNELS = 50, 5
 CLASSES = {"chronos2": Chronos2Backbone, "bolt": BoltBackbone, "t5": T5Backbone}

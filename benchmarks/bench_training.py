@@ -3,7 +3,7 @@
 Setting (Milan scale, the seed config `configs/training/milan/chronos_clip.json`, batch 64):
   * ~35k training windows (`homeclip.testing.random_windowset`: same shapes as a prepared Milan split; captions
     are few distinct texts, which only matters for the one-time text embedding, not for epochs);
-  * the chronos-bolt-small architecture with RANDOM weights (built offline like tests/chronos_tiny.py; no hub);
+  * the chronos-bolt-small architecture with RANDOM weights (built offline by homeclip.testing; no hub);
   * a stand-in frozen text encoder of gte-base's size (768-d): caption embeddings are computed once either way.
 
 Recompute path: a few real training steps with the backbone run on every batch, extrapolated to one epoch.
@@ -50,8 +50,7 @@ class StandInTextEncoder:
 
 def build_bolt_small(path: Path) -> Path:
     """The chronos-bolt-small architecture with random weights, saved where from_pretrained can load it."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from chronos_tiny import chronos_model
+    from homeclip.testing import chronos_model
 
     if not (path / "config.json").exists():
         chronos_model("bolt", "published").save_pretrained(path)

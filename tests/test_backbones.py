@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from chronos_tiny import FAMILIES, hub_offline, tiny_model_dirs  # noqa: F401 (fixtures)
+from homeclip.testing import CHRONOS_FAMILIES as FAMILIES
 
 from homeclip.encoders.backbones import (BackboneFallbackWarning, StatisticsBackbone, load_backbone, patch_validity,
                                          trim_leading_padding)

@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 import torch
-from chronos_tiny import FAMILIES, hub_offline, tiny_model_dirs  # noqa: F401 (fixtures)
+from homeclip.testing import CHRONOS_FAMILIES as FAMILIES
 
 from homeclip.data.batches import WindowDataset
 from homeclip.data.vocab import build_vocab

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from chronos_tiny import build_tiny_chronos, hub_offline  # noqa: F401 (fixture)
+from homeclip.testing import build_tiny_chronos
 
 from homeclip.data.batches import WindowDataset
 from homeclip.data.vocab import build_vocab

