@@ -167,9 +167,8 @@ def test_too_short_log_and_bad_configs_are_user_errors(tmp_path):
 
 
 @pytest.fixture
-def run_cli(monkeypatch, capsys):
-    """Run `homeclip prepare ...` through the real entry point (only the prepare subcommand registered)."""
-    monkeypatch.setattr(cli, "COMMANDS", {"prepare": cli.COMMANDS["prepare"]})
+def run_cli(capsys):
+    """Run `homeclip prepare ...` through the real entry point."""
 
     def run(*args: str) -> tuple[int, str, str]:
         code = cli.main(["prepare", *args])

@@ -1,6 +1,7 @@
 """The one `homeclip` command. Each subcommand lives in `homeclip.commands.<name>` and exposes
-`HELP` (one line), `add_arguments(parser)` and `run(args) -> int`; modules are imported lazily so
-`homeclip --help` stays fast and a subcommand only pays for what it uses."""
+`HELP` (one line), optionally `DESCRIPTION`, `add_arguments(parser)` and `run(args) -> int`. Command modules
+import only the standard library at top level, so `homeclip --help` stays fast and a subcommand only pays for
+what it uses."""
 from __future__ import annotations
 
 import argparse
@@ -10,17 +11,8 @@ import sys
 
 from .errors import UserError
 
-COMMANDS: dict[str, str] = {
-    "simulate": "Simulate a resident in a packaged home layout and write a CASAS-format log.",
-    "prepare": "Read a raw log, cut windows, caption them, split by day and write a processed dataset.",
-    "download": "Download and safely extract an official CASAS archive (needs internet).",
-    "features": "Extract and cache frozen-backbone features for a processed dataset.",
-    "train": "Train a sensor encoder CLIP-style against a frozen text encoder.",
-    "evaluate": "Evaluate any checkpoint: zero-shot, probe, k-NN, retrieval, baselines, HTML report.",
-    "compare": "Put several evaluations side by side in one table (Markdown and HTML).",
-    "search": "Search windows with free text using a trained checkpoint.",
-    "demo": "The main job: simulate, prepare, train both encoders, evaluate, compare, report.",
-}
+# In the order `homeclip --help` lists them (data -> encoders -> training -> evaluation -> the main job).
+COMMANDS = ("simulate", "prepare", "download", "features", "train", "evaluate", "compare", "search", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,9 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="more log output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, help_text in COMMANDS.items():
+    for name in COMMANDS:
         module = importlib.import_module(f"homeclip.commands.{name}")
-        p = sub.add_parser(name, help=help_text, description=getattr(module, "DESCRIPTION", help_text))
+        p = sub.add_parser(name, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP))
         module.add_arguments(p)
     return parser
 
