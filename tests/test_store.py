@@ -8,10 +8,18 @@ import numpy as np
 import pytest
 
 from homeclip.data import store
-from homeclip.data.store import companion_path, dataset_paths, load_dataset, load_split, read_split_json, save_split
+from homeclip.data.store import (
+    companion_path,
+    dataset_paths,
+    load_dataset,
+    load_split,
+    read_split_json,
+    save_split,
+)
 from homeclip.data.vocab import build_vocab
 from homeclip.data.windows import CATEGORICAL_FIELDS, WindowSet
 from homeclip.errors import UserError
+from homeclip.io import file_sha256
 from homeclip.testing import random_windowset
 
 
@@ -94,7 +102,7 @@ def test_stale_companion_is_never_used_and_gets_refreshed(tmp_path):
     assert_same_windows(load_split(path), b)          # refreshes the companion ...
     assert comp.read_bytes() != stale
     header = json.loads(np.load(comp)["header"].tobytes())
-    assert header["source"]["sha256"] == store._sha256(path) and header["source"]["size"] == path.stat().st_size
+    assert header["source"]["sha256"] == file_sha256(path) and header["source"]["size"] == path.stat().st_size
 
 
 def test_same_size_edit_of_the_json_invalidates_the_companion(tmp_path):

@@ -18,7 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import UserError
-from ..io import atomic_path
+from ..io import atomic_path, file_sha256
 from .vocab import Vocab
 from .windows import CATEGORICAL_FIELDS, SPLITS, WindowSet
 
@@ -175,19 +175,11 @@ def load_split(path_json: str | Path, *, use_companion: bool = True, refresh_com
     if refresh_companion:
         try:
             stat = path.stat()
-            source = {"name": path.name, "size": stat.st_size, "sha256": _sha256(path), "mtime_ns": stat.st_mtime_ns}
+            source = {"name": path.name, "size": stat.st_size, "sha256": file_sha256(path), "mtime_ns": stat.st_mtime_ns}
             _write_companion(path, windows, source)
         except OSError as err:  # a read-only dataset folder is fine: the JSON stays the record
             log.info("could not write the companion of %s (%s); reading the JSON each time", path, err)
     return windows
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_companion_if_fresh(path_json: Path) -> WindowSet | None:
@@ -200,7 +192,7 @@ def _read_companion_if_fresh(path_json: Path) -> WindowSet | None:
             header = json.loads(z["header"].tobytes())
             source = header.get("source", {})
             if header.get("schema") != COMPANION_SCHEMA or source.get("size") != path_json.stat().st_size \
-                    or source.get("sha256") != _sha256(path_json):
+                    or source.get("sha256") != file_sha256(path_json):
                 log.info("companion %s does not match %s; reading the JSON", comp, path_json.name)
                 return None
             arrays = {k: z[k] for k in z.files if k not in ("header", "objects")}

@@ -6,7 +6,6 @@ loads the model only to embed its text; a repeated one loads nothing but the cac
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -19,7 +18,7 @@ import numpy as np
 
 from ..data.windows import WindowSet
 from ..errors import UserError
-from ..io import atomic_path, atomic_write_json
+from ..io import atomic_path, atomic_write_json, file_sha256
 
 CACHE_ENV = "HOMECLIP_CACHE_DIR"
 CAPTION_STYLE_ORDER = ("long_natural", "short_natural", "long_structured", "short_structured")
@@ -32,14 +31,10 @@ def default_cache_dir() -> Path:
 
 def file_digest(path: str | Path) -> str:
     """SHA-256 of a file's bytes (first 16 hex digits)."""
-    h = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+        return file_sha256(path)[:16]
     except FileNotFoundError:
         raise UserError("file not found", path=str(path)) from None
-    return h.hexdigest()[:16]
 
 
 def display_caption(captions: dict[str, list[str]]) -> str:

@@ -18,7 +18,6 @@ in the checkpoint.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import math
@@ -39,12 +38,30 @@ from ..data.batches import WindowDataset, collate, select_captions
 from ..data.vocab import Vocab
 from ..data.windows import WindowSet
 from ..errors import UserError
-from ..io import atomic_write_json, atomic_write_text
+from ..io import atomic_write_json, atomic_write_text, file_sha256
 from . import distributed as dist_utils
-from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state, step_checkpoints
+from .checkpoint import (
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+    step_checkpoints,
+)
 from .config import TrainConfig
-from .losses import LOGIT_SCALE_MAX, HardNegativeBank, clip_loss, hard_negative_logits, positive_mask
-from .model import ClipModel, batch_inputs, build_sensor_encoder, count_parameters, encoder_info
+from .losses import (
+    LOGIT_SCALE_MAX,
+    HardNegativeBank,
+    clip_loss,
+    hard_negative_logits,
+    positive_mask,
+)
+from .model import (
+    ClipModel,
+    batch_inputs,
+    build_sensor_encoder,
+    count_parameters,
+    encoder_info,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +83,6 @@ class TrainData:
     val: WindowSet | None
     vocab: Vocab
     files: dict = field(default_factory=dict)   # role -> {"path", "sha256"} of the files read
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file's bytes (recorded so a run names exactly the data it saw)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_training_data(cfg: TrainConfig) -> TrainData:
