@@ -192,8 +192,10 @@ def _needs(module: str):
     return pytest.importorskip(module, reason=f"{module} has not landed yet: end-to-end checks need it")
 
 
-def tiny_run(tmp_path: Path, encoder: str) -> dict[str, Path]:
-    """Train a seconds-long model of `encoder` kind on synthetic windows; write the processed split files."""
+def tiny_run(tmp_path: Path, encoder: str, model_dir: Path | None = None) -> dict[str, Path]:
+    """Train a seconds-long model of `encoder` kind on synthetic windows; write the processed split files.
+
+    With `model_dir` the Chronos encoder runs that (tiny, random-weight) Chronos model, fallback forbidden."""
     trainer = _needs("homeclip.training.trainer")
     store = _needs("homeclip.data.store")
     from homeclip.data.vocab import build_vocab
@@ -208,7 +210,9 @@ def tiny_run(tmp_path: Path, encoder: str) -> dict[str, Path]:
     store.save_split(paths["train"], train)
     store.save_split(paths["test"], test)
     vocab.save(paths["vocab"])
-    cfg = TrainConfig(encoder=encoder, backbone="statistics", batch_size=8, max_epochs=1, output_dim=16,
+    chronos = {"backbone": "statistics"} if model_dir is None else {
+        "backbone": "chronos", "chronos_model_name": str(model_dir), "allow_fallback": False}
+    cfg = TrainConfig(encoder=encoder, **chronos, batch_size=8, max_epochs=1, output_dim=16,
                       projection_hidden_dim=16, log_interval=2, val_interval=1000, save_interval=1000,
                       use_wandb=False, output_dir=str(paths["run"]), feature_cache_dir=str(tmp_path / "features"),
                       text_cache_dir=str(tmp_path / "text"), device="cpu",
@@ -220,11 +224,13 @@ def tiny_run(tmp_path: Path, encoder: str) -> dict[str, Path]:
     return paths
 
 
-@pytest.mark.parametrize("encoder", ["chronos", "transformer"])
-def test_every_checkpoint_type_evaluates_with_the_same_call(tmp_path, encoder):
+@pytest.mark.parametrize("kind", ["statistics", "chronos2", "bolt", "t5", "transformer"])
+def test_every_checkpoint_type_evaluates_with_the_same_call(tmp_path, kind, tiny_model_dirs):
     from homeclip.evaluation.evaluate import evaluate_checkpoint
 
-    p = tiny_run(tmp_path, encoder)
+    encoder = "transformer" if kind == "transformer" else "chronos"
+    model_dir = tiny_model_dirs.get(kind)
+    p = tiny_run(tmp_path, encoder, model_dir)
     out = tmp_path / "eval"
     r = evaluate_checkpoint(p["checkpoint"], p["train"], p["test"], p["vocab"], out,
                             cfg=EvalConfig(figures=False, progress=False), text_encoder=FakeTextEncoder())
@@ -234,9 +240,13 @@ def test_every_checkpoint_type_evaluates_with_the_same_call(tmp_path, encoder):
     assert r["sources"]["checkpoint"] == str(p["checkpoint"]) and len(r["sources"]["checkpoint_sha256"]) == 16
     assert r["sources"]["training_metrics"] is not None          # metrics.jsonl sits next to the checkpoint
     assert r["model"]["text_encoder_evaluation"]["used"] == "fake-room-words"
-    if encoder == "chronos":
+    if kind == "statistics":
         assert r["model"]["backbone"]["used"] == "statistics"
         assert any("STATISTICS" in w for w in r["warnings"])
+    elif encoder == "chronos":   # a real Chronos model ran: its family and path are recorded, no fallback
+        backbone = r["model"]["backbone"]
+        assert backbone["family"] == kind and backbone["used"] == str(model_dir)
+        assert backbone["fallback_reason"] is None and not any("STATISTICS" in w for w in r["warnings"])
     # The dataset's home ("synthetic") is not packaged: the no-layout fallback is announced.
     assert any("could not be loaded" in w for w in r["warnings"])
     for level in ("l1", "l2"):
