@@ -231,11 +231,15 @@ def test_every_checkpoint_type_evaluates_with_the_same_call(tmp_path, kind, tiny
     encoder = "transformer" if kind == "transformer" else "chronos"
     model_dir = tiny_model_dirs.get(kind)
     p = tiny_run(tmp_path, encoder, model_dir)
+    cached_before = sorted((tmp_path / "features").rglob("*.npy"))
     out = tmp_path / "eval"
     r = evaluate_checkpoint(p["checkpoint"], p["train"], p["test"], p["vocab"], out,
                             cfg=EvalConfig(figures=False, progress=False), text_encoder=FakeTextEncoder())
     assert missing_keys(r) == [] and (out / "report.html").is_file()
     assert r["model"]["encoder_kind"] == encoder
+    if encoder == "chronos":   # evaluation reuses the training's feature cache and adds the test split to it
+        cached_after = sorted((tmp_path / "features").rglob("*.npy"))
+        assert cached_before and set(cached_before) < set(cached_after)
     assert r["data"]["n_test"] == 48 and r["data"]["n_train"] == 48
     assert r["sources"]["checkpoint"] == str(p["checkpoint"]) and len(r["sources"]["checkpoint_sha256"]) == 16
     assert r["sources"]["training_metrics"] is not None          # metrics.jsonl sits next to the checkpoint

@@ -11,7 +11,7 @@ import datetime as _dt
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +56,8 @@ class EvalConfig:
     """Evaluation settings (all fixed in advance; nothing is tuned on the test split)."""
 
     batch_size: int = 256
-    feature_cache_dir: str | None = None  # frozen-backbone feature cache (Chronos encoders); None: no cache
+    feature_cache_dir: str | None = None  # frozen-backbone feature cache (Chronos encoders); None: the one the
+                                          # checkpoint's training used, so its features are not recomputed
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     zeroshot_knn_k: int = 5              # capped per level at the fewest descriptions any label has
     retrieval_ks: tuple[int, ...] = (1, 5, 10)
@@ -220,6 +221,8 @@ def evaluate_checkpoint(checkpoint: str | Path, train_data: str | Path, test_dat
     if not checkpoint.is_file():
         raise UserError("checkpoint not found", path=str(checkpoint))
     model = load_model(checkpoint, device=device)
+    if cfg.feature_cache_dir is None and (model.config or {}).get("feature_cache_dir"):
+        cfg = replace(cfg, feature_cache_dir=model.config["feature_cache_dir"])
     if text_encoder is not None:
         model.set_text_encoder(text_encoder)
     train, test = load_split(train_data), load_split(test_data)
