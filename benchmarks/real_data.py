@@ -18,7 +18,7 @@ CONFIGS = ROOT / "configs" / "training" / "milan"
 # name -> (raw file, home, reader format, window length, stride). Ordonez A has only 818 events in 14 days,
 # so its windows are shorter.
 DATASETS = {
-    "al_smarthome": (SHARED / "casas" / "al_smarthome" / "data.txt", "al_smarthome", "casas-labelled", 50, 25),
+    "al_smarthome": (SHARED / "casas" / "al_smarthome" / "data.txt", "alsmarthome", "casas-labelled", 50, 25),
     "ordonez_a": (SHARED / "ordonez" / "OrdonezA_Sensors.txt", "ordonez_a", "intervals", 20, 5),
 }
 

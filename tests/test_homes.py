@@ -14,7 +14,7 @@ from homeclip.data.homes import HOMES_DIR, SENSOR_TYPES, Home, list_homes, load_
 from homeclip.errors import UserError
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-PACKAGED = ["al_smarthome", "aruba", "cairo", "kyoto", "milan", "ordonez_a"]
+PACKAGED = ["alsmarthome", "aruba", "cairo", "kyoto", "milan", "ordonez_a"]
 
 # Activity labels of each dataset, as listed in its README (Milan/Kyoto: as spelled in the data files).
 DATASET_LABELS = {
@@ -27,7 +27,7 @@ DATASET_LABELS = {
               "Leave home", "Lunch", "Night wandering", "R2 sleep", "R2 take medicine", "R2 wake"],
     "kyoto": ["Clean", "Meal_Preparation", "R1_Bed_to_Toilet", "R1_Personal_Hygiene", "R1_Sleep", "R1_Work",
               "R2_Bed_to_Toilet", "R2_Personal_Hygiene", "R2_Sleep", "R2_Work", "Study", "Wash_Bathtub", "Watch_TV"],
-    "al_smarthome": ["Other_Activity", "Toilet", "Personal_Hygiene", "Watch_TV", "Relax", "Work_At_Table", "Sleep",
+    "alsmarthome": ["Other_Activity", "Toilet", "Personal_Hygiene", "Watch_TV", "Relax", "Work_At_Table", "Sleep",
                      "Wake_Up", "Go_To_Sleep", "Enter_Home", "Leave_Home", "Bed_Toilet_Transition", "Step_Out",
                      "Cook_Dinner", "Eat_Dinner", "Morning_Meds", "Dress", "Eat_Breakfast", "Eat_Lunch",
                      "Evening_Meds", "Cook_Lunch", "Read", "Cook_Breakfast", "Wash_Dinner_Dishes",
@@ -68,7 +68,7 @@ def test_packaged_home_loads_and_is_consistent(name):
     # the bounds are the layout's coordinate extent, not something looser
     xs = [s.x for s in home.sensors.values() if not math.isnan(s.x)]
     ys = [s.y for s in home.sensors.values() if not math.isnan(s.y)]
-    if name not in ("al_smarthome", "ordonez_a"):         # invented plans carry their own plan bounds
+    if name not in ("alsmarthome", "ordonez_a"):         # invented plans carry their own plan bounds
         assert home.bounds == (min(xs), min(ys), max(xs), max(ys))
     assert home.default_label == "Other" and home.l2("") == "Other" and home.l2("Other") == "Other"
 
@@ -100,15 +100,15 @@ def test_descriptions_cover_every_label_and_read_unlike_captions(name):
         for text in texts:
             assert text == text.strip() and 0 < len(text) < 90, text
             assert not re.search(r"\bmotion\b|\bsensors?\b|\bfired?\b|\bactivated\b", text, re.I), text
-            if name not in ("al_smarthome",):      # AL sensor names are ordinary words ("Kitchen")
+            if name not in ("alsmarthome",):      # AL sensor names are ordinary words ("Kitchen")
                 assert not sensor_id.search(text), text
     assert "hand" in home.descriptions_source
 
 
 def test_sensor_names_of_location_named_homes():
     assert sorted(load_home("ordonez_a").sensors) == sorted(ORDONEZ_SENSORS)
-    assert sorted(load_home("al_smarthome").sensors) == AL_SENSORS
-    al = load_home("al_smarthome")
+    assert sorted(load_home("alsmarthome").sensors) == AL_SENSORS
+    al = load_home("alsmarthome")
     assert {s.room for s in al.sensors.values()} == {"bathroom", "bedroom", "kitchen", "living_room", "entrance",
                                                      "work_area"}
     assert al.sensor_info("OutsideDoor").type == "door"
@@ -270,7 +270,7 @@ def test_real_al_smarthome_and_ordonez_logs_are_covered_by_their_homes():
     if not SHARED.is_dir():
         pytest.skip(f"real data not found at {SHARED}")
     readers = pytest.importorskip("homeclip.data.readers", reason="the log readers are not available")
-    for name, path in [("al_smarthome", SHARED / "casas" / "al_smarthome" / "data.txt"),
+    for name, path in [("alsmarthome", SHARED / "casas" / "al_smarthome" / "data.txt"),
                        ("ordonez_a", SHARED / "ordonez" / "OrdonezA_Sensors.txt")]:
         if not path.is_file():
             pytest.skip(f"real data file missing: {path}")

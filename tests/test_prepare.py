@@ -219,7 +219,7 @@ def test_cli_reader_error_names_file_and_line(tmp_path, run_cli):
 @pytest.mark.skipif(not (DATA / "casas" / "al_smarthome" / "data.txt").is_file(),
                     reason="real data ../shared/data/casas/al_smarthome not present")
 def test_real_al_smarthome_log_prepares(tmp_path):
-    summary = prepare_dataset(DATA / "casas" / "al_smarthome" / "data.txt", "al_smarthome", tmp_path,
+    summary = prepare_dataset(DATA / "casas" / "al_smarthome" / "data.txt", "alsmarthome", tmp_path,
                               progress=False)
     assert summary["format"] == "casas-labelled" and summary["n_windows"] > 100
-    assert load_split(tmp_path / "al_smarthome_test.json").mask.all()
+    assert load_split(tmp_path / "alsmarthome_test.json").mask.all()

@@ -175,7 +175,7 @@ def test_same_bytes_in_fresh_processes_with_different_hash_seeds():
     assert digests == {local}
 
 
-@pytest.mark.parametrize("name", ["aruba", "cairo", "kyoto", "al_smarthome"])
+@pytest.mark.parametrize("name", ["aruba", "cairo", "kyoto", "alsmarthome"])
 def test_other_packaged_homes_simulate_with_their_own_labels(name):
     home = load_home(name)
     rows = parse(sim.simulate_log(home, 3, seed=2))
@@ -206,7 +206,7 @@ def test_label_choice_follows_the_home_label_map():
     labels = sim.resolve_layout(load_home("milan")).labels
     assert labels["watch_tv"] == "Watch_TV" and labels["read"] == "Read" and labels["hygiene"] == "Master_Bathroom"
     assert labels["toilet"] == "Guest_Bathroom" and labels["enter_home"] is None and labels["dishes_lunch"] is None
-    al = sim.resolve_layout(load_home("al_smarthome")).labels
+    al = sim.resolve_layout(load_home("alsmarthome")).labels
     assert al["cook_lunch"] == "Cook_Lunch" and al["dishes_dinner"] == "Wash_Dinner_Dishes" and al["sleep"] == "Sleep"
     assert sim.resolve_layout(load_home("aruba")).labels["read"] == "Relax"
 

@@ -16,7 +16,7 @@ DESCRIPTION = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `homeclip simulate`."""
     parser.add_argument("--home", default="milan",
-                        help="packaged home (milan, aruba, cairo, kyoto, al_smarthome) or a layout JSON file "
+                        help="packaged home (milan, aruba, cairo, kyoto, alsmarthome) or a layout JSON file "
                              "(default milan)")
     parser.add_argument("--days", type=int, default=30, help="number of simulated days (default 30)")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same log (default 0)")
