@@ -20,7 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default milan)")
     parser.add_argument("--days", type=int, default=30, help="number of simulated days (default 30)")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same log (default 0)")
-    parser.add_argument("--start", default="2009-10-16", help="first simulated day, YYYY-MM-DD (default 2009-10-16)")
+    from ..data.simulate import DEFAULT_START   # standard library + homes only: cheap at parser build
+
+    parser.add_argument("--start", default=DEFAULT_START,
+                        help=f"first simulated day, YYYY-MM-DD (default {DEFAULT_START})")
     parser.add_argument("--out", default=None,
                         help="output log file (default data/raw/simulated/<home>_<days>d_seed<seed>.txt)")
 

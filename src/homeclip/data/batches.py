@@ -19,10 +19,9 @@ import torch
 from torch.utils.data import Dataset
 
 from .vocab import Vocab
-from .windows import WindowSet
+from .windows import US_PER_DAY, WindowSet
 
 CAPTION_TYPES = ("long", "short", "all")
-_US_PER_DAY = 86_400 * 1_000_000
 
 
 def select_captions(captions: dict[str, list[str]], caption_types: str, max_captions: int) -> list[str]:
@@ -48,7 +47,7 @@ class WindowDataset(Dataset):
         self.caption_types = caption_types
         self.max_captions = max_captions
         mask = windows.mask
-        self._tod = np.where(mask, (windows.time % _US_PER_DAY) / 1e6, 0.0).astype(np.float32)
+        self._tod = np.where(mask, (windows.time % US_PER_DAY) / 1e6, 0.0).astype(np.float32)
         self._dt = np.where(mask, windows.time_delta, 0.0).astype(np.float32)
         self._xy = np.where(mask[..., None], windows.xy, np.nan).astype(np.float32)
 

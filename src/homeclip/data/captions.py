@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from .homes import Home, SensorInfo
-from .windows import WindowSet
+from .windows import WindowSet, dow_codes
 
 STYLES = ("long_natural", "long_structured", "short_natural", "short_structured")
 N_LONG_NATURAL = 3
@@ -369,7 +369,7 @@ def summarise_windows(windows: WindowSet, home: Home) -> list[WindowSummary]:
     first_t, last_t = t[:, 0], t[rows, np.maximum(lengths - 1, 0)]
     duration = (last_t - first_t) / _US
     sec_of_day = (first_t // _US) % 86_400
-    weekday = ((first_t // (86_400 * _US)) + 3) % 7          # 1970-01-01 was a Thursday
+    weekday = dow_codes(first_t)
     per_minute = np.where(duration > 0, (lengths - 1) * 60.0 / np.maximum(duration, 1e-9), lengths)
     gaps = np.where(windows.mask[:, 1:], np.diff(t, axis=1) / _US, 0.0)
     pause_at = gaps.argmax(axis=1) if gaps.shape[1] else np.zeros(n, dtype=np.int64)

@@ -14,7 +14,9 @@ from typing import Iterator
 
 from ..errors import UserError
 from ..io import atomic_dir, atomic_write_json
-from .homes import Home
+from .captions import caption_windows
+from .homes import Home, load_home
+from .readers import read_log
 from .store import dataset_paths, default_out_dir, save_split
 from .vocab import build_vocab
 from .windows import SPLITS, SplitConfig, WindowConfig, WindowSet, assign_splits, make_windows
@@ -28,10 +30,6 @@ def prepare_dataset(raw: str | Path, home: str | Home, out_dir: str | Path | Non
                     split: SplitConfig = SplitConfig(), caption_seed: int = 0, skip_bad_lines: bool = False,
                     progress: bool = True) -> dict:
     """Turn a raw log into a processed dataset (train/val/test JSON + companions, vocab, summary)."""
-    from .captions import caption_windows  # written by another module; imported only when preparing
-    from .homes import load_home
-    from .readers import read_log
-
     window.validate()
     split.validate()
     home_obj = home if isinstance(home, Home) else load_home(home)

@@ -31,6 +31,7 @@ from heapq import heappop, heappush
 from pathlib import Path
 
 from ..errors import UserError
+from ..io import atomic_write_text
 from .homes import Home
 
 log = logging.getLogger(__name__)
@@ -154,8 +155,6 @@ def simulate_log(home: Home, days: int, seed: int = 0, start: str = DEFAULT_STAR
 def write_simulated_log(path: str | Path, home: Home, days: int, seed: int = 0,
                         start: str = DEFAULT_START) -> Path:
     """Simulate and write the log atomically; returns the path."""
-    from ..io import atomic_write_text
-
     started = time.perf_counter()
     lines = simulate_log(home, days, seed=seed, start=start)
     path = atomic_write_text(path, "\n".join(lines) + "\n")

@@ -18,7 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import UserError
-from ..io import atomic_path, file_sha256
+from ..io import atomic_path
 from .vocab import Vocab
 from .windows import CATEGORICAL_FIELDS, SPLITS, WindowSet
 
@@ -65,9 +65,12 @@ def save_split(path_json: str | Path, windows: WindowSet) -> tuple[Path, Path]:
             digest.update(data)
             size += len(data)
             fh.write(data)
-    source = {"name": path_json.name, "size": size, "sha256": digest.hexdigest(),
-              "mtime_ns": path_json.stat().st_mtime_ns}
-    return path_json, _write_companion(path_json, windows, source)
+    return path_json, _write_companion(path_json, windows, _source(path_json, size, digest.hexdigest()))
+
+
+def _source(path_json: Path, size: int, sha256: str) -> dict:
+    """What a companion records of its JSON (size and sha256 decide freshness)."""
+    return {"name": path_json.name, "size": size, "sha256": sha256, "mtime_ns": path_json.stat().st_mtime_ns}
 
 
 def _json_pieces(windows: WindowSet) -> Iterator[str]:
@@ -167,23 +170,24 @@ def load_split(path_json: str | Path, *, use_companion: bool = True, refresh_com
     path = Path(path_json)
     if not path.is_file():
         raise UserError("processed split not found (run `homeclip prepare` first)", path=str(path))
+    data = path.read_bytes()   # read once: hashed for the freshness check, parsed when the companion is stale
+    sha256 = hashlib.sha256(data).hexdigest()
     if use_companion:
-        windows = _read_companion_if_fresh(path)
+        windows = _read_companion_if_fresh(path, len(data), sha256)
         if windows is not None:
             return windows
-    windows = read_split_json(path)
+    windows = _parse_split_json(data, str(path))
     if refresh_companion:
         try:
-            stat = path.stat()
-            source = {"name": path.name, "size": stat.st_size, "sha256": file_sha256(path), "mtime_ns": stat.st_mtime_ns}
-            _write_companion(path, windows, source)
+            _write_companion(path, windows, _source(path, len(data), sha256))
         except OSError as err:  # a read-only dataset folder is fine: the JSON stays the record
             log.info("could not write the companion of %s (%s); reading the JSON each time", path, err)
     return windows
 
 
-def _read_companion_if_fresh(path_json: Path) -> WindowSet | None:
-    """The companion's WindowSet, or None when it is missing, unreadable or made from another JSON."""
+def _read_companion_if_fresh(path_json: Path, size: int, sha256: str) -> WindowSet | None:
+    """The companion's WindowSet, or None when it is missing, unreadable or made from another JSON
+    (`size` and `sha256` are the JSON's)."""
     comp = companion_path(path_json)
     if not comp.is_file():
         return None
@@ -191,8 +195,8 @@ def _read_companion_if_fresh(path_json: Path) -> WindowSet | None:
         with np.load(comp, allow_pickle=False) as z:
             header = json.loads(z["header"].tobytes())
             source = header.get("source", {})
-            if header.get("schema") != COMPANION_SCHEMA or source.get("size") != path_json.stat().st_size \
-                    or source.get("sha256") != file_sha256(path_json):
+            if header.get("schema") != COMPANION_SCHEMA or source.get("size") != size \
+                    or source.get("sha256") != sha256:
                 log.info("companion %s does not match %s; reading the JSON", comp, path_json.name)
                 return None
             arrays = {k: z[k] for k in z.files if k not in ("header", "objects")}
@@ -213,12 +217,15 @@ def _read_companion_if_fresh(path_json: Path) -> WindowSet | None:
 
 def read_split_json(path: str | Path) -> WindowSet:
     """Parse and validate a split JSON of record (the slow, authoritative path)."""
-    path = Path(path)
+    return _parse_split_json(Path(path).read_bytes(), str(path))
+
+
+def _parse_split_json(data: bytes, path: str) -> WindowSet:
     try:
-        obj = json.loads(path.read_bytes())
+        obj = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"not valid JSON ({err})", path=str(path)) from None
-    records, categories, seq_len = _validate(obj, str(path))
+        raise UserError(f"not valid JSON ({err})", path=path) from None
+    records, categories, seq_len = _validate(obj, path)
     n = len(records)
     lengths = np.array([r["n_events"] for r in records], dtype=np.int64).reshape(n)
     mask = np.arange(seq_len)[None, :] < lengths[:, None]

@@ -50,7 +50,7 @@ class Vocab:
     def to_json(self) -> dict:
         """The JSON form written as `<home>_vocab.json`."""
         return {"schema": "homeclip.vocab/1", "pad_id": PAD, "unk_id": UNK,
-                "fields": {k: {t: i for i, t in enumerate(v)} for k, v in self.tokens.items()}}
+                "fields": {k: self.index(k) for k in self.tokens}}
 
     def save(self, path: str | Path) -> None:
         """Write the vocabulary atomically."""

@@ -36,7 +36,7 @@ DEFAULT_MAX_GAP = 4 * 3600.0
 
 _US_PER_S = 1_000_000
 _US_PER_HOUR = 3600 * _US_PER_S
-_US_PER_DAY = 24 * _US_PER_HOUR
+US_PER_DAY = 24 * _US_PER_HOUR
 
 
 @dataclass
@@ -254,7 +254,7 @@ def tod_bucket_codes(time_us: np.ndarray) -> np.ndarray:
 
 def dow_codes(time_us: np.ndarray) -> np.ndarray:
     """Day of week (0 = Monday) of each timestamp (microseconds; 1970-01-01 was a Thursday)."""
-    return ((time_us // _US_PER_DAY + 3) % 7).astype(np.int32)
+    return ((time_us // US_PER_DAY + 3) % 7).astype(np.int32)
 
 
 def dt_bucket_codes(time_delta: np.ndarray) -> np.ndarray:

@@ -77,11 +77,6 @@ class Home:
         return (x - xmin) / max(xmax - xmin, 1e-9), (y - ymin) / max(ymax - ymin, 1e-9)
 
     @property
-    def rooms(self) -> list[str]:
-        """Distinct rooms of the layout, sorted."""
-        return sorted({s.room for s in self.sensors.values()})
-
-    @property
     def l1_labels(self) -> list[str]:
         """Fine labels the label map knows (the unlabelled label "" excluded), sorted."""
         return sorted(k for k in self.label_map if k)
@@ -94,9 +89,6 @@ class Home:
 
 def guess_sensor_type(name: str) -> str:
     """Sensor type from the CASAS naming convention (M=motion, D=door, T=temperature, ...)."""
-    prefix = name[:2].upper()
-    if prefix in ("MA",):
-        return "motion"
     return {"M": "motion", "D": "door", "T": "temperature", "L": "light", "I": "item", "P": "power",
             "E": "electric", "F": "flow", "B": "battery", "A": "analog"}.get(name[:1].upper(), "other")
 

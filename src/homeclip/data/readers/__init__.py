@@ -128,7 +128,7 @@ def _decode(data: bytes, path: Path, report: ParseReport | None = None) -> str:
 
 
 def read_text_lines(path: str | Path, report: ParseReport) -> list[str]:
-    """The lines of a text log without line ends (LF, CRLF or CR); sets report.n_lines."""
+    """The lines of a text log without line ends (LF, CRLF or CR); adds their count to report.n_lines."""
     path = _existing_file(path)
     text = _decode(path.read_bytes(), path, report)
     if "\n" not in text:
@@ -136,7 +136,7 @@ def read_text_lines(path: str | Path, report: ParseReport) -> list[str]:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    report.n_lines = len(lines)
+    report.n_lines += len(lines)
     return lines
 
 

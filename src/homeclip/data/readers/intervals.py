@@ -93,8 +93,7 @@ def read_interval_file(path: str | Path, fields: tuple[str, ...], report: ParseR
                        skip_bad_lines: bool) -> Intervals:
     """Parse one interval file whose rows carry `fields` after the two times; counts go into `report`."""
     path_str = str(path)
-    row_report = ParseReport(path=path_str, format="intervals")
-    lines = read_text_lines(path, row_report)
+    lines = read_text_lines(path, report)
     bad = BadLines(path_str, skip_bad_lines)
     expected = f"'start<TAB>end<TAB>{'<TAB>'.join(fields)}'"
     starts: list[str] = []
@@ -105,7 +104,7 @@ def read_interval_file(path: str | Path, fields: tuple[str, ...], report: ParseR
         cells = [cell.strip() for cell in line.split("\t")]
         cells = [cell for cell in cells if cell]
         if not cells:
-            row_report.n_blank += 1
+            report.n_blank += 1
             continue
         if cells[0].lower().startswith("start time"):
             _check_header(cells, fields, path_str, lineno)
@@ -126,12 +125,11 @@ def read_interval_file(path: str | Path, fields: tuple[str, ...], report: ParseR
     unreadable = np.isnat(start) | np.isnat(end)
     for row in np.flatnonzero(unreadable):
         bad.add(linenos[row], EXPECTED_TIMES, f"{starts[row]} {ends[row]}")
-    bad.settle(row_report)
+    bad.settle(report)
     reversed_rows = ~unreadable & (end < start)
     for row in np.flatnonzero(reversed_rows):
-        row_report.notes.append(f"{path_str}:{linenos[row]}: {names[row]!r} ends ({ends[row]}) before it starts "
+        report.notes.append(f"{path_str}:{linenos[row]}: {names[row]!r} ends ({ends[row]}) before it starts "
                             f"({starts[row]}); row dropped")
-    _merge_counts(report, row_report)
     keep = np.flatnonzero(~unreadable & ~reversed_rows)
     return Intervals(start[keep], end[keep], [names[i] for i in keep], [linenos[i] for i in keep])
 
@@ -146,14 +144,6 @@ def _check_header(cells: list[str], fields: tuple[str, ...], path: str, lineno: 
                         "file (--labels)", path=path, line=lineno)
     raise UserError(f"expected a header 'Start time  End time  {'  '.join(fields)}', found {cells!r}",
                     path=path, line=lineno)
-
-
-def _merge_counts(report: ParseReport, part: ParseReport) -> None:
-    report.n_lines += part.n_lines
-    report.n_blank += part.n_blank
-    report.n_skipped += part.n_skipped
-    report.skipped_examples += part.skipped_examples
-    report.notes += part.notes
 
 
 def _label_spans(times: np.ndarray, activities: Intervals) -> list[tuple[int, int, str]]:
