@@ -107,7 +107,7 @@ def prefill_cache(cfg, data) -> tuple[float, int]:
     from homeclip.encoders.cache import feature_cache_path
     from homeclip.training.model import build_sensor_encoder
 
-    encoder = build_sensor_encoder(cfg, data.vocab.sizes)
+    encoder = build_sensor_encoder(cfg, data.vocab)
     rng = np.random.default_rng(0)
     for ws in (data.train, data.val):
         ds = WindowDataset(ws, data.vocab, caption_types=cfg.caption_types, max_captions=cfg.max_captions)

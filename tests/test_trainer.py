@@ -264,3 +264,30 @@ def test_command_trains_from_files_with_the_real_store_and_text_encoder(tmp_path
     trained = load_model(tmp_path / "run" / "best_model.pt")
     texts = trained.embed_texts(["someone cooks in the kitchen"])
     assert texts.shape == (1, 64) and abs(float(np.linalg.norm(texts)) - 1.0) < 1e-5
+
+
+def test_extra_channels_train_and_the_features_command_fills_the_same_cache(tmp_path):
+    """The optional state and time-of-day channels reach the encoder in training (state signs come from the
+    vocabulary), and `homeclip features --config` writes exactly the cache entries training then reads."""
+    from homeclip.cli import main
+    from homeclip.data.store import save_split
+
+    data = tiny_data()
+    cfg = tiny_config(tmp_path, extra_channels=["state", "time_of_day"])
+    save_split(tmp_path / "syn_train.json", data.train)
+    data.vocab.save(tmp_path / "syn_vocab.json")
+    (tmp_path / "cfg.json").write_text(json.dumps({"backbone": "statistics", "extra_channels": ["state", "time_of_day"],
+                                                    "feature_cache_dir": cfg.feature_cache_dir}))
+    assert main(["features", "--data", str(tmp_path / "syn_train.json"), "--vocab", str(tmp_path / "syn_vocab.json"),
+                 "--config", str(tmp_path / "cfg.json")]) == 0
+    cached = sorted((tmp_path / "features").rglob("*.npy"))
+    assert len(cached) == 1
+    result = train(cfg, data=data, text_encoder=HashTextEncoder(), progress=False)
+    assert result.steps > 0
+    ckpt = load_checkpoint(tmp_path / "run" / "final_model.pt")
+    config = ckpt["encoder"]["config"]
+    assert config["extra_channels"] == ["state", "time_of_day"]
+    assert {-1.0, 1.0} <= set(config["state_values"]) <= {-1.0, 0.0, 1.0}   # ON/OFF signs from the vocabulary
+    # Training reused the entry written by `homeclip features` for the train split and added only val's.
+    after = sorted((tmp_path / "features").rglob("*.npy"))
+    assert cached[0] in after and len(after) == 2

@@ -31,36 +31,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Extract (or find) the features of each split and print where they are."""
+    from dataclasses import replace
+
     from ..data.batches import WindowDataset
     from ..data.store import load_split
     from ..data.vocab import Vocab
-    from ..encoders.cache import DEFAULT_FEATURE_CACHE, cached_features, feature_cache_path
-    from ..encoders.chronos import ChronosEncoder
-    from ..encoders.series import state_signs
+    from ..encoders.cache import cached_features, feature_cache_path
     from ..errors import UserError
+    from ..training.config import TrainConfig, load_config
+    from ..training.model import build_sensor_encoder
 
     if args.batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, found {args.batch_size}")
-    cfg = None
-    if args.config is not None:
-        from ..training.config import load_config
-
-        cfg = load_config(args.config)
-        if cfg.encoder != "chronos":
-            raise UserError(f"the '{cfg.encoder}' encoder is trained end to end: it has no frozen features",
-                            path=args.config)
-    config_backbone = None if cfg is None else "statistics" if cfg.backbone == "statistics" else cfg.chronos_model_name
-    name = args.backbone or config_backbone
-    if not name:
+    if args.config is None and not args.backbone:
         raise UserError("give --backbone ID_OR_DIR (or --config with a chronos_model_name)")
+    cfg = load_config(args.config) if args.config is not None else TrainConfig()
+    if cfg.encoder != "chronos":
+        raise UserError(f"the '{cfg.encoder}' encoder is trained end to end: it has no frozen features",
+                        path=args.config)
+    if args.backbone == "statistics":
+        cfg = replace(cfg, backbone="statistics")
+    elif args.backbone:
+        cfg = replace(cfg, backbone="chronos", chronos_model_name=args.backbone)
     vocab = Vocab.load(args.vocab)
-    extra = tuple(getattr(cfg, "extra_channels", ()) or ())
-    encoder = ChronosEncoder(
-        vocab.sizes, name, backbone="statistics" if name == "statistics" else "chronos",
-        allow_fallback=getattr(cfg, "allow_fallback", True), device=args.device, extra_channels=extra,
-        covariates=getattr(cfg, "covariates", False),
-        state_values=state_signs(vocab.tokens["state"]) if "state" in extra else None)
-    cache_dir = args.cache_dir or getattr(cfg, "feature_cache_dir", None) or DEFAULT_FEATURE_CACHE
+    # The same construction as training, so the cache entries written here are the ones training reads.
+    encoder = build_sensor_encoder(cfg, vocab, args.device)
+    cache_dir = args.cache_dir or cfg.feature_cache_dir
     info = encoder.backbone_info()
     used = info["used"] + (f" (FALLBACK: {info['fallback_reason']})" if info["fallback_reason"] else "")
     print(f"backbone {used}, family {info['family']}, {encoder.feature_dim} features per window")

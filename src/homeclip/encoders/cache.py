@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from ..data.batches import WindowDataset
     from .chronos import ChronosEncoder
 
-DEFAULT_FEATURE_CACHE = Path(".cache/homeclip/features")   # = TrainConfig.feature_cache_dir
 CHUNK_WINDOWS = 1024
 log = logging.getLogger(__name__)
 

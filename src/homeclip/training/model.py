@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data.vocab import Vocab
 from .config import TrainConfig
 from .losses import clamp_logit_scale
 
@@ -37,16 +38,21 @@ def encoder_class(kind: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
-def build_sensor_encoder(cfg: TrainConfig, vocab_sizes: dict[str, int], device: str = "cpu") -> nn.Module:
-    """A fresh sensor encoder as the config describes it."""
+def build_sensor_encoder(cfg: TrainConfig, vocab: Vocab, device: str = "cpu") -> nn.Module:
+    """A fresh sensor encoder as the config describes it (the vocabulary gives the fixed normalisation
+    constants and, for the optional state channel, the sign of each state)."""
     cls = encoder_class(cfg.encoder)
     if cfg.encoder == "chronos":
-        return cls(dict(vocab_sizes), cfg.chronos_model_name, projection_hidden_dim=cfg.projection_hidden_dim,
+        from ..encoders.series import state_signs
+
+        extra = tuple(cfg.extra_channels)
+        return cls(vocab.sizes, cfg.chronos_model_name, projection_hidden_dim=cfg.projection_hidden_dim,
                    output_dim=cfg.output_dim, sequence_length=cfg.sequence_length,
                    projection_dropout=cfg.projection_dropout, backbone=cfg.backbone,
-                   allow_fallback=cfg.allow_fallback, device=device, extra_channels=tuple(cfg.extra_channels),
-                   covariates=cfg.covariates)
-    return cls(dict(vocab_sizes), output_dim=cfg.output_dim, sequence_length=cfg.sequence_length, **cfg.transformer)
+                   allow_fallback=cfg.allow_fallback, device=device, extra_channels=extra,
+                   covariates=cfg.covariates,
+                   state_values=state_signs(vocab.tokens["state"]) if "state" in extra else None)
+    return cls(vocab.sizes, output_dim=cfg.output_dim, sequence_length=cfg.sequence_length, **cfg.transformer)
 
 
 def rebuild_sensor_encoder(kind: str, config: dict, device: str = "cpu") -> nn.Module:

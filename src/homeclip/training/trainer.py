@@ -320,7 +320,7 @@ class Trainer:
 
     def _setup_model(self) -> None:
         cfg = self.cfg
-        encoder = build_sensor_encoder(cfg, self.vocab.sizes, self.device)
+        encoder = build_sensor_encoder(cfg, self.vocab, self.device)
         self.model = ClipModel(encoder, self.text_dim, cfg.output_dim, cfg.temperature_init,
                                cfg.learnable_temperature).to(self.device)
         self.backbone_info = encoder_info(encoder)
