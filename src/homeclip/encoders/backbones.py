@@ -172,6 +172,7 @@ class ChronosBackbone:
         self.chunk_size = chunk_size or DEFAULT_CHUNK["cuda" if device.startswith("cuda") else "cpu"][self.family]
         self.d_model = int(self.model.config.d_model)
         self.feature_dim = n_targets * self.per_channel_dim()
+        self._info: dict | None = None
 
     def per_channel_dim(self) -> int:
         """Features per pooled channel."""
@@ -196,13 +197,15 @@ class ChronosBackbone:
 
     def info(self) -> dict:
         """Identity of the frozen model: what was asked for, what runs, its config hash and revision."""
-        config = self.model.config
-        return {"requested": self.requested, "used": self.model_id, "family": self.family,
-                "model_id": self.model_id, "config_hash": _config_hash(config),
-                "revision": getattr(config, "_commit_hash", None), "fallback_reason": None,
-                "feature_dim": self.feature_dim, "dtype": str(self.model.dtype).replace("torch.", ""),
-                "device": self.device, "d_model": self.d_model,
-                "n_parameters": sum(p.numel() for p in self.model.parameters())}
+        if self._info is None:   # frozen: computed once (it is asked for at every checkpoint and cache key)
+            config = self.model.config
+            self._info = {"requested": self.requested, "used": self.model_id, "family": self.family,
+                          "model_id": self.model_id, "config_hash": _config_hash(config),
+                          "revision": getattr(config, "_commit_hash", None), "fallback_reason": None,
+                          "feature_dim": self.feature_dim, "dtype": str(self.model.dtype).replace("torch.", ""),
+                          "device": self.device, "d_model": self.d_model,
+                          "n_parameters": sum(p.numel() for p in self.model.parameters())}
+        return dict(self._info)
 
 
 class T5Backbone(ChronosBackbone):

@@ -187,11 +187,16 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": exempt, "weight_decay": 0.0}]
 
 
+def auto_device(requested: str) -> str:
+    """'auto' -> 'cuda' when a GPU is visible, else 'cpu'; any other value unchanged."""
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
+
+
 def resolve_device(requested: str, info: dist_utils.DistInfo) -> str:
     """auto -> cuda if available else cpu; under torchrun on CUDA each rank takes its local GPU."""
-    device = requested
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = auto_device(requested)
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
             raise UserError(f"device '{requested}' asked for CUDA but no GPU is available (use --device cpu)")
@@ -244,8 +249,7 @@ class Trainer:
         self.progress = progress
         self.on_step = on_step
         self.t_start = time.time()
-        self.dist = dist_utils.init_distributed(cfg.device if cfg.device != "auto" else
-                                                ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.dist = dist_utils.init_distributed(auto_device(cfg.device))
         self.device = resolve_device(cfg.device, self.dist)
         self.out = Path(cfg.output_dir)
         self.skipped: dict[str, int] = {}
@@ -273,6 +277,7 @@ class Trainer:
         if len(self.train_set) < 2:
             raise UserError(f"only {len(self.train_set)} training windows have '{cfg.caption_types}' captions; "
                             "contrastive training needs at least 2", path=cfg.train_data_path)
+        self.train_content_hash = self.train_set.content_hash()   # recorded in every checkpoint: hash once
         self.val_set = None
         if data.val is not None:
             self.val_set, self.skipped["val_windows_without_captions"] = with_captions(
@@ -548,7 +553,7 @@ class Trainer:
         """Run facts saved in checkpoints and hyperparameters.json."""
         return {"data_files": self.files, "windows": {"train": len(self.train_set),
                                                       "val": 0 if self.val_set is None else len(self.val_set)},
-                "train_content_hash": self.train_set.content_hash(), "distinct_captions": len(self.captions.texts),
+                "train_content_hash": self.train_content_hash, "distinct_captions": len(self.captions.texts),
                 "skipped": dict(self.skipped), "world_size": self.dist.world_size, "device": self.device,
                 "feature_cache": bool(self.use_cache), "total_steps": self.total_steps,
                 "steps_per_epoch": self.steps_per_epoch}
