@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..io import atomic_write_json, atomic_write_text
-from .report import CSS, model_summary
+from .report import CSS, _fmt, model_summary
 
 RESULTS_FILE = "evaluation_results.json"
 # (row label, path into the results dict). Baselines sit next to the model rows they bound.
@@ -99,10 +99,6 @@ def compare_runs(paths: list[str | Path], output: str | Path) -> dict:
     atomic_write_text(output / "compare.html", render_html(table))
     atomic_write_json(output / "compare.json", table)
     return table
-
-
-def _fmt(v) -> str:
-    return "–" if v is None else f"{v:.3f}"
 
 
 def _best(values: list) -> float | None:

@@ -22,6 +22,7 @@ from ..data.windows import WindowSet
 from ..errors import UserError
 from . import baselines, metrics, plots, zeroshot
 from .probe import ProbeConfig, knn_classify, linear_probe
+from .report import text_encoder_used
 from .retrieval import caption_gallery, caption_retrieval
 from .search import file_digest, top_windows, window_summary
 
@@ -218,9 +219,7 @@ def evaluate_checkpoint(checkpoint: str | Path, train_data: str | Path, test_dat
     from ..training.checkpoint import load_model
 
     checkpoint = Path(checkpoint)
-    if not checkpoint.is_file():
-        raise UserError("checkpoint not found", path=str(checkpoint))
-    model = load_model(checkpoint, device=device)
+    model = load_model(checkpoint, device=device)          # a missing file is a UserError there
     if cfg.feature_cache_dir is None and (model.config or {}).get("feature_cache_dir"):
         cfg = replace(cfg, feature_cache_dir=model.config["feature_cache_dir"])
     if text_encoder is not None:
@@ -262,7 +261,7 @@ def resolve_home(requested: str | None, recorded: str | None) -> tuple[Home, lis
 
 def write_evaluation(evaluation: Evaluation, output_dir: str | Path) -> Path:
     """Write evaluation_results.json, report.md, report.html and figures/*.png into output_dir, all at once."""
-    from ..io import atomic_dir
+    from ..io import atomic_dir, atomic_write_json
     from .report import render_html, render_markdown
 
     output_dir = Path(output_dir)
@@ -270,8 +269,7 @@ def write_evaluation(evaluation: Evaluation, output_dir: str | Path) -> Path:
         (tmp / "figures").mkdir()
         for name, png in evaluation.figures.items():
             (tmp / "figures" / f"{name}.png").write_bytes(png)
-        (tmp / "evaluation_results.json").write_text(
-            json.dumps(evaluation.results, indent=2, allow_nan=False, default=_json_default) + "\n", encoding="utf-8")
+        atomic_write_json(tmp / "evaluation_results.json", _plain(evaluation.results))
         (tmp / "report.md").write_text(render_markdown(evaluation.results, list(evaluation.figures)), encoding="utf-8")
         (tmp / "report.html").write_text(render_html(evaluation.results, evaluation.figures), encoding="utf-8")
     return output_dir
@@ -316,14 +314,14 @@ def model_info(model) -> dict:
         if info.get("fallback_reason"):
             warnings.append(f"Text encoder FALLBACK at {when}: requested {info.get('requested')!r}, used "
                             f"{text_encoder_used(info)!r} ({info['fallback_reason']})")
-    if not any("Text encoder FALLBACK" in w for w in warnings) and \
-            str(text_encoder_used(train_text) or "").startswith("offline:"):
-        warnings.append(f"The text encoder is the offline {text_encoder_used(train_text)!r}, not the original "
+    train_used, eval_used = text_encoder_used(train_text), text_encoder_used(eval_text)
+    fell_back = bool(train_text.get("fallback_reason") or eval_text.get("fallback_reason"))
+    if not fell_back and str(train_used or "").startswith("offline:"):
+        warnings.append(f"The text encoder is the offline {train_used!r}, not the original "
                         "design's thenlper/gte-base.")
-    if text_encoder_used(train_text) and text_encoder_used(eval_text) and \
-            text_encoder_used(train_text) != text_encoder_used(eval_text):
-        warnings.append(f"The text encoder now ({text_encoder_used(eval_text)!r}) differs from the one used in "
-                        f"training ({text_encoder_used(train_text)!r}): text-side scores are not meaningful")
+    if train_used and eval_used and train_used != eval_used:
+        warnings.append(f"The text encoder now ({eval_used!r}) differs from the one used in "
+                        f"training ({train_used!r}): text-side scores are not meaningful")
     return {
         "encoder_kind": meta.get("encoder") or meta.get("encoder_kind") or config.get("encoder_type") or "unknown",
         "backbone": backbone,
@@ -333,11 +331,6 @@ def model_info(model) -> dict:
         "checkpoint_meta": _plain(meta),
         "warnings": warnings,
     }
-
-
-def text_encoder_used(info: dict) -> str | None:
-    """The model a text encoder's info() says it actually used."""
-    return info.get("used") or info.get("model_used")
 
 
 def _raw_encode(model, texts: list[str], progress: bool = False) -> np.ndarray:
@@ -358,7 +351,8 @@ def _counts(labels: list[str]) -> dict[str, int]:
 
 def _label_precision(test_emb: np.ndarray, protos: zeroshot.Prototypes, y_test: list[str], ks) -> dict:
     # Queries: the prototypes of labels that have test windows (others have nothing to retrieve).
-    present = [i for i, label in enumerate(protos.labels) if label in set(y_test)]
+    in_test = set(y_test)
+    present = [i for i, label in enumerate(protos.labels) if label in in_test]
     sims = protos.matrix[present] @ test_emb.T
     return metrics.label_precision_at_k(sims, [protos.labels[i] for i in present], y_test, ks)
 

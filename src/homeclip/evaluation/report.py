@@ -57,7 +57,12 @@ def model_summary(results: dict) -> dict[str, str]:
     text = model.get("text_encoder_evaluation") or model.get("text_encoder_training") or {}
     used = backbone.get("model_id") or backbone.get("used") or backbone.get("family") or "none (trained end to end)"
     return {"encoder": str(model.get("encoder_kind", "unknown")), "backbone": str(used),
-            "text_encoder": str(text.get("used") or text.get("model_used") or "unknown")}
+            "text_encoder": str(text_encoder_used(text) or "unknown")}
+
+
+def text_encoder_used(info: dict) -> str | None:
+    """The model a text encoder's info() says it actually used."""
+    return info.get("used") or info.get("model_used")
 
 
 def _fmt(x) -> str:

@@ -88,13 +88,13 @@ def build_index(model, windows: WindowSet, *, batch_size: int = 256, progress: b
 
 def cached_index(model_fn: Callable[[], object], checkpoint: str | Path, data: str | Path, *,
                  cache_dir: str | Path | None = None, batch_size: int = 256, progress: bool = True,
-                 windows: WindowSet | None = None) -> tuple[SearchIndex, bool]:
+                 windows: WindowSet | None = None, checkpoint_digest: str | None = None) -> tuple[SearchIndex, bool]:
     """The search index of a split for a checkpoint, from the on-disk cache when present; (index, cache_hit).
 
     On a miss the model comes from `model_fn()` (loaded only then) and the split from `data` (or `windows`,
     when the caller already holds it)."""
     folder = _cache_folder(cache_dir)
-    key = f"{file_digest(checkpoint)}-{file_digest(data)}"
+    key = f"{checkpoint_digest or file_digest(checkpoint)}-{file_digest(data)}"
     emb_path, info_path = folder / f"{key}.npy", folder / f"{key}.json"
     if emb_path.exists() and info_path.exists():
         return SearchIndex(np.load(emb_path), json.loads(info_path.read_text(encoding="utf-8"))), True
@@ -110,10 +110,11 @@ def cached_index(model_fn: Callable[[], object], checkpoint: str | Path, data: s
 
 
 def cached_query_embeddings(model_fn: Callable[[], object], checkpoint: str | Path, queries: Sequence[str], *,
-                            cache_dir: str | Path | None = None) -> tuple[np.ndarray, int]:
+                            cache_dir: str | Path | None = None,
+                            checkpoint_digest: str | None = None) -> tuple[np.ndarray, int]:
     """Unit embeddings of query texts through the checkpoint's text side; texts seen before come from disk
     (keyed by checkpoint hash + text), so a repeated query needs no model at all. Returns (embeddings, n_cached)."""
-    path = _cache_folder(cache_dir) / f"{file_digest(checkpoint)}-queries.json"
+    path = _cache_folder(cache_dir) / f"{checkpoint_digest or file_digest(checkpoint)}-queries.json"
     known: dict[str, list[float]] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     missing = list(dict.fromkeys(q for q in queries if q not in known))
     if missing:
@@ -153,10 +154,12 @@ def search(checkpoint: str | Path, data: str | Path, queries: str | Sequence[str
         return loaded[0]
 
     t0 = time.perf_counter()
+    digest = file_digest(checkpoint)      # both caches are keyed by it: read the checkpoint once
     index, hit = cached_index(model_fn, checkpoint, data, cache_dir=cache_dir, batch_size=batch_size,
-                              progress=progress)
+                              progress=progress, checkpoint_digest=digest)
     t1 = time.perf_counter()
-    query_emb, n_cached = cached_query_embeddings(model_fn, checkpoint, list(queries), cache_dir=cache_dir)
+    query_emb, n_cached = cached_query_embeddings(model_fn, checkpoint, list(queries), cache_dir=cache_dir,
+                                                  checkpoint_digest=digest)
     results = [{"query": q, "hits": index.query(e, k)} for q, e in zip(queries, query_emb)]
     t2 = time.perf_counter()
     return {"checkpoint": str(checkpoint), "data": str(data), "n_windows": len(index.summaries), "cache_hit": hit,
