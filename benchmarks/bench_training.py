@@ -21,7 +21,6 @@ one-time cost is measured on a sample and extrapolated.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import sys
@@ -33,23 +32,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"speedup": 20.0, "epochs_50_s": 60.0}
-
-
-class StandInTextEncoder:
-    """gte-base-sized (768-d) frozen text embeddings: a fixed random unit vector per distinct text."""
-
-    dim = 768
-    model_used = "stand-in 768-d text encoder (benchmark)"
-    fallback_reason = None
-
-    def encode(self, texts, progress=False):
-        rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:12], 16)).normal(size=self.dim)
-                for t in texts]
-        out = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-    def info(self):
-        return {"requested": "stand-in", "used": self.model_used, "fallback_reason": None, "dim": self.dim}
 
 
 def build_published(family: str, path: Path) -> Path:
@@ -154,14 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from homeclip.data.vocab import build_vocab
-    from homeclip.testing import random_windowset
+    from homeclip.testing import HashTextEncoder, random_windowset
     from homeclip.training.trainer import TrainData, Trainer
 
     ws = random_windowset(args.windows + args.val_windows, seed=0)
     ws.split[:] = "train"
     ws.split[args.windows:] = "val"
     data = TrainData(ws.select_split("train"), ws.select_split("val"), build_vocab(ws))
-    text = StandInTextEncoder()
+    text = HashTextEncoder(dim=768, name="stand-in 768-d text encoder (benchmark)")   # gte-base size
     with tempfile.TemporaryDirectory(prefix="bench_training_") as tmp:
         work = Path(tmp)
         # 1. cache vs recompute on chronos-bolt-small

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from homeclip.data.prepare import format_summary, prepare_dataset
     from homeclip.data.windows import SplitConfig, WindowConfig
-    from homeclip.experiment import Experiment, run_experiment
+    from homeclip.experiment import Experiment, encoder_comparison, run_experiment, short_schedule
 
     for name in args.only or sorted(DATASETS):
         raw, home, fmt, length, stride = DATASETS[name]
@@ -47,12 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = prepare_dataset(raw, home, out / "data", fmt=fmt, window=WindowConfig(length=length, stride=stride),
                                   split=SplitConfig(seed=args.seed), progress=False)
         print(format_summary(summary))
-        seq = {"sequence_length": length}
-        exp = Experiment(
-            data_dir=out / "data", home=home, out=out,
-            configs={"chronos": CONFIGS / "chronos_clip.json", "transformer": CONFIGS / "transformer_clip_mlm.json"},
-            overrides={"max_epochs": args.epochs, "use_wandb": False, "seed": args.seed, **seq},
-        )
+        exp = Experiment(data_dir=out / "data", home=home, out=out, configs=encoder_comparison(CONFIGS),
+                         overrides={**short_schedule(args.epochs, args.seed), "sequence_length": length})
         result = run_experiment(exp, say=lambda text: print(f"==> {name}: {text}", flush=True))
         print((result["compare_dir"] / "compare.md").read_text(encoding="utf-8"))
         print(f"{name}: {time.perf_counter() - t0:.0f} s; reports under {out}")

@@ -1,7 +1,6 @@
 """The training loop end to end on tiny synthetic data: outputs, resume equivalence, Ctrl-C, MLM, inference."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -11,32 +10,11 @@ import pytest
 import torch
 
 from homeclip.data.vocab import build_vocab
-from homeclip.testing import random_windowset
+from homeclip.testing import HashTextEncoder, random_windowset
 from homeclip.training.checkpoint import load_checkpoint, load_model
 from homeclip.training.config import TrainConfig
 from homeclip.training.trainer import TrainData, choose_captions, epoch_batches, lr_factor, train
 from homeclip.training.distributed import DistInfo
-
-
-class HashTextEncoder:
-    """A deterministic stand-in for the frozen text encoder: one fixed random unit vector per distinct text."""
-
-    dim = 24
-    model_used = "hash-text (test stand-in)"
-    fallback_reason = None
-
-    def __init__(self):
-        self.calls: list[int] = []
-
-    def encode(self, texts, progress=False):
-        self.calls.append(len(texts))
-        rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:12], 16)).normal(size=self.dim)
-                for t in texts]
-        out = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
-        return out / np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12)
-
-    def info(self):
-        return {"requested": "hash-text", "used": self.model_used, "fallback_reason": None, "dim": self.dim}
 
 
 def tiny_data(n: int = 96, seed: int = 0) -> TrainData:

@@ -25,6 +25,17 @@ class Experiment:
         return {name: self.data_dir / f"{self.home}_{name}.json" for name in ("train", "val", "test", "vocab")}
 
 
+def encoder_comparison(config_dir: str | Path) -> dict[str, Path]:
+    """The original design's comparison: the Chronos encoder (original config) vs the standard encoder."""
+    config_dir = Path(config_dir)
+    return {"chronos": config_dir / "chronos_clip.json", "transformer": config_dir / "transformer_clip_mlm.json"}
+
+
+def short_schedule(epochs: int, seed: int) -> dict[str, Any]:
+    """Overrides for a quick local run: fewer epochs, a fixed seed, no wandb."""
+    return {"max_epochs": epochs, "use_wandb": False, "seed": seed}
+
+
 def run_experiment(exp: Experiment, *, say=print) -> dict:
     """Train every config, evaluate its best checkpoint on the test split, and write the comparison."""
     from .evaluation.compare import compare_runs

@@ -8,6 +8,7 @@ random-weight Chronos models of every family built offline (no model hub needed)
 with random weights, which is what the throughput benchmarks measure."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,36 @@ def random_windowset(n: int = 32, seq_len: int = 50, seed: int = 0, *, n_sensors
         label_fractions=[{str(x): 1.0} for x in l1], split=split, start=start, end=end, day=days,
         captions=captions, home="synthetic", meta={"synthetic": True},
     )
+
+
+class HashTextEncoder:
+    """A deterministic stand-in for the frozen text encoder: one fixed random unit vector per distinct text.
+
+    Same interface as encoders.text.TextEncoder (encode, dim, model_used, fallback_reason, info); `calls`
+    records how many texts each encode() call received."""
+
+    dim = 24
+    model_used = "hash-text (test stand-in)"
+    fallback_reason = None
+
+    def __init__(self, dim: int | None = None, name: str | None = None):
+        if dim is not None:
+            self.dim = dim
+        if name is not None:
+            self.model_used = name
+        self.calls: list[int] = []
+
+    def encode(self, texts, progress: bool = False) -> np.ndarray:
+        """Unit rows [len(texts), dim], a pure function of each text."""
+        self.calls.append(len(texts))
+        rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:12], 16)).normal(size=self.dim)
+                for t in texts]
+        out = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
+        return out / np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12)
+
+    def info(self) -> dict:
+        """What TextEncoder.info() reports."""
+        return {"requested": "hash-text", "used": self.model_used, "fallback_reason": None, "dim": self.dim}
 
 
 # ------------------------------------------------------------------ random-weight Chronos models

@@ -49,13 +49,10 @@ def run(args: argparse.Namespace) -> int:
                               split=SplitConfig(seed=args.seed))
     print(format_summary(summary))
 
-    from ..experiment import Experiment, run_experiment
+    from ..experiment import Experiment, encoder_comparison, run_experiment, short_schedule
 
-    exp = Experiment(
-        data_dir=data_dir, home=home.name, out=out, device=args.device,
-        configs={"chronos": configs / "chronos_clip.json", "transformer": configs / "transformer_clip_mlm.json"},
-        overrides={"max_epochs": args.epochs, "use_wandb": False, "seed": args.seed},
-    )
+    exp = Experiment(data_dir=data_dir, home=home.name, out=out, device=args.device,
+                     configs=encoder_comparison(configs), overrides=short_schedule(args.epochs, args.seed))
     result = run_experiment(exp, say=_stage)
     compare_dir = result["compare_dir"]
     print((compare_dir / "compare.md").read_text(encoding="utf-8"))
