@@ -15,22 +15,12 @@ try:
 except ImportError:   # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-
-from homeclip.commands import evaluate  # noqa: E402
-from homeclip.errors import UserError  # noqa: E402
+from homeclip.cli import script_main  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the original flags and run `homeclip evaluate`; user errors print one line (exit 2)."""
-    parser = argparse.ArgumentParser(prog="evaluate_embeddings.py", description=evaluate.DESCRIPTION)
-    evaluate.add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return evaluate.run(args)
-    except UserError as err:
-        print(f"evaluate_embeddings.py: error: {err}", file=sys.stderr)
-        return err.exit_code
+    return script_main("evaluate", "evaluate_embeddings.py", argv)
 
 
 if __name__ == "__main__":

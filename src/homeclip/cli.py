@@ -34,20 +34,32 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `homeclip` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
-    )
     if not args.command:
         parser.print_help()
         return 2
     module = importlib.import_module(f"homeclip.commands.{args.command}")
+    return run_command(module, args, f"homeclip {args.command}", verbose=args.verbose)
+
+
+def script_main(command: str, prog: str, argv: list[str] | None = None) -> int:
+    """One command under another name: the original design's scripts (train_chronos_clip.py, ...)."""
+    module = importlib.import_module(f"homeclip.commands.{command}")
+    parser = argparse.ArgumentParser(prog=prog, description=getattr(module, "DESCRIPTION", module.HELP))
+    module.add_arguments(parser)
+    return run_command(module, parser.parse_args(argv), prog)
+
+
+def run_command(module, args: argparse.Namespace, prog: str, *, verbose: bool = False) -> int:
+    """Run a command module: user errors as one line (their exit code), Ctrl-C as 130, never a traceback."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(module.run(args) or 0)
     except UserError as err:
-        print(f"homeclip {args.command}: error: {err}", file=sys.stderr)
+        print(f"{prog}: error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print(f"homeclip {args.command}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
 
 
