@@ -56,19 +56,16 @@ def _interval(point: float, samples: np.ndarray, level: float, n_days: int, n_bo
             "n_resamples": n_boot, "unit": "day"}
 
 
-def day_bootstrap_classification(y_true: Sequence[str], y_pred: Sequence[str], days: Sequence, *,
-                                 metrics: Sequence[str] = CLASSIFICATION_METRICS, n_boot: int = DEFAULT_RESAMPLES,
-                                 level: float = 0.95, seed: int = 0) -> dict[str, dict]:
-    """Point value and day-bootstrap interval of classification metrics: {metric: {value, low, high, ...}}."""
+def classification_samples(y_true: Sequence[str], y_pred: Sequence[str], days: Sequence, *,
+                           n_boot: int = DEFAULT_RESAMPLES, seed: int = 0) -> tuple[dict, dict, int]:
+    """Point values, [n_boot] resampled values per metric, and the number of days. The same `days` and `seed`
+    give the same resampled days, so samples of several predictions (e.g. few-shot draws) can be averaged."""
     y_true = np.asarray([str(y) for y in y_true], dtype=object)
     y_pred = np.asarray([str(y) for y in y_pred], dtype=object)
     if not (len(y_true) == len(y_pred) == len(days)):
         raise ValueError(f"y_true, y_pred and days differ in length ({len(y_true)}, {len(y_pred)}, {len(days)})")
     if len(y_true) == 0:
         raise ValueError("cannot bootstrap an empty test set")
-    unknown = [m for m in metrics if m not in CLASSIFICATION_METRICS]
-    if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; choose from {CLASSIFICATION_METRICS}")
     classes, codes = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)
     k = len(classes)
     t, p = codes[: len(y_true)], codes[len(y_true):]
@@ -78,6 +75,22 @@ def day_bootstrap_classification(y_true: Sequence[str], y_pred: Sequence[str], d
     np.add.at(per_day, (day_index, t * k + p), 1.0)
     point = _scores_from_confusions(per_day.sum(axis=0).reshape(k, k))
     samples = _scores_from_confusions((weights @ per_day).reshape(n_boot, k, k))
+    return point, samples, n_days
+
+
+def interval_from_samples(point: float, samples: np.ndarray, n_days: int, level: float = 0.95) -> dict:
+    """The bootstrap entry ({value, low, high, ...}) of a point value and its resampled values."""
+    return _interval(point, np.asarray(samples), level, n_days, int(np.asarray(samples).shape[0]))
+
+
+def day_bootstrap_classification(y_true: Sequence[str], y_pred: Sequence[str], days: Sequence, *,
+                                 metrics: Sequence[str] = CLASSIFICATION_METRICS, n_boot: int = DEFAULT_RESAMPLES,
+                                 level: float = 0.95, seed: int = 0) -> dict[str, dict]:
+    """Point value and day-bootstrap interval of classification metrics: {metric: {value, low, high, ...}}."""
+    unknown = [m for m in metrics if m not in CLASSIFICATION_METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; choose from {CLASSIFICATION_METRICS}")
+    point, samples, n_days = classification_samples(y_true, y_pred, days, n_boot=n_boot, seed=seed)
     return {m: _interval(point[m], samples[m], level, n_days, n_boot) for m in metrics}
 
 

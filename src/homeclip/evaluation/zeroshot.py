@@ -4,6 +4,14 @@ A label's prototype is the renormalised mean of the unit text embeddings of its 
 phrasings written for the home, never the caption templates). A second rule votes among the k nearest
 individual description embeddings (multi-prototype k-NN). When a label has no description, its humanised
 name ("Bed_to_Toilet" -> "bed to toilet") stands in, and the label is reported as a fallback.
+
+Calibration (`calibrated_scores`) corrects two known failure modes of cross-modal nearest-prototype rules,
+using only an unlabelled *bank* of the home's windows (its train days, never the test days):
+  centre    subtract the bank's mean window embedding from the windows and the prototypes' mean from the
+            prototypes, then renormalise: the shared "modality gap" direction no longer decides the class.
+  isoftmax  inverted softmax: each class's similarity is normalised by a softmax over the bank, so a class
+            whose prototype is close to every window (a hub) stops winning everywhere.
+  both      centre, then isoftmax.
 """
 from __future__ import annotations
 
@@ -83,3 +91,38 @@ def predict_knn_vote(embeddings: np.ndarray, protos: Prototypes, k: int = 5) -> 
     # Votes dominate: summed cosine similarity lies in [-k, k], so it only breaks ties between equal counts.
     score = votes * (2 * k + 1) + mass
     return np.asarray(protos.labels, dtype=object)[score.argmax(axis=1)]
+
+
+CALIBRATIONS = ("none", "centre", "isoftmax", "both")
+ISOFTMAX_TEMPERATURE = 0.05   # fixed in advance (a typical CLIP temperature), never tuned on test windows
+
+
+def calibrated_scores(embeddings: np.ndarray, prototypes: np.ndarray, bank: np.ndarray | None = None,
+                      method: str = "none", temperature: float = ISOFTMAX_TEMPERATURE) -> np.ndarray:
+    """[N, L] class scores of windows against unit prototypes, calibrated with an unlabelled bank of windows."""
+    if method not in CALIBRATIONS:
+        raise ValueError(f"unknown calibration {method!r}; choose from {CALIBRATIONS}")
+    x, p = unit_rows(embeddings), unit_rows(prototypes)
+    if method == "none":
+        return x @ p.T
+    if bank is None or len(bank) == 0:
+        raise ValueError(f"calibration {method!r} needs a non-empty bank of unlabelled windows")
+    b = unit_rows(bank)
+    if method in ("centre", "both"):
+        mean = b.mean(axis=0, keepdims=True)
+        x, b, p = unit_rows(x - mean), unit_rows(b - mean), unit_rows(p - p.mean(axis=0, keepdims=True))
+    sims = x @ p.T
+    if method == "centre":
+        return sims
+    bank_sims = b @ p.T                                        # [M, L]
+    # log of exp(s / T) / sum_bank exp(s_bank / T), computed stably per class.
+    top = bank_sims.max(axis=0, keepdims=True) / temperature
+    log_norm = top + np.log(np.exp(bank_sims / temperature - top).sum(axis=0, keepdims=True))
+    return sims / temperature - log_norm
+
+
+def predict_calibrated(embeddings: np.ndarray, protos: Prototypes, bank: np.ndarray | None = None,
+                       method: str = "none") -> tuple[np.ndarray, np.ndarray]:
+    """Nearest-prototype labels after calibration, and the [N, L] calibrated scores."""
+    scores = calibrated_scores(embeddings, protos.matrix, bank, method)
+    return np.asarray(protos.labels, dtype=object)[scores.argmax(axis=1)], scores
