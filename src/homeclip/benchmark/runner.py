@@ -1,0 +1,187 @@
+"""`run_benchmark`: prepare every home once, train each encoder once per protocol and target, score, record.
+
+Layout of the output folder:
+    data/<home>/           prepared datasets (reused while their raw files, layout and settings are unchanged)
+    runs/<encoder>/<protocol>/<target>/   training runs (reused while their config and data are unchanged)
+    cache/text, cache/features            caption-embedding and frozen-feature caches shared by every run
+    benchmark.json, benchmark.html, benchmark.md   the record, written atomically at the end
+
+Protocols (docs/benchmark.md):
+    in_home              train on the target's train days (captions only, no labels), score its test days
+    leave_one_home_out   train on every OTHER home (plus simulated homes when the spec asks), score the target
+                         with none of its labels used by the encoder; zero-shot calibration chosen on the other
+                         homes' validation days
+    few_shot             for both encoders above: probes fit on k labelled windows per class of the target's
+                         train days, next to bag-of-sensors given exactly the same windows
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Callable
+
+from ..errors import UserError
+from ..io import atomic_write_json, file_sha256
+from .scoring import HomeData, score_baselines, score_model
+from .spec import BenchmarkSpec, HomeSpec
+
+log = logging.getLogger(__name__)
+SCHEMA = "homeclip.benchmark/1"
+TRAINING_PROTOCOLS = ("in_home", "leave_one_home_out")
+
+
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def prepare_home(spec: HomeSpec, split: dict, out: Path, say: Callable[[str], None]) -> HomeData:
+    """The prepared dataset of one home: reused when its key (raw bytes, layout, settings) is unchanged."""
+    from ..data.homes import load_home
+    from ..data.prepare import prepare_dataset
+    from ..data.store import load_dataset
+    from ..data.windows import SplitConfig, WindowConfig
+
+    for raw in spec.raw:
+        if not Path(raw).exists():
+            raise UserError(f"home {spec.name!r}: raw log not found", path=raw)
+    home = load_home(spec.home)
+    window, split_cfg = WindowConfig(**spec.window), SplitConfig(**{**split, **spec.split})
+    key = _digest({"raw": [file_sha256(r) for r in spec.raw if Path(r).is_file()], "home": home.name,
+                   "layout": repr(home), "format": spec.format, "labels": spec.labels,
+                   "window": window.to_dict(), "split": split_cfg.to_dict()})
+    folder = out / spec.name
+    key_file = folder / "benchmark_key.json"
+    if not (key_file.is_file() and json.loads(key_file.read_text()).get("key") == key):
+        say(f"preparing {spec.name} ({', '.join(Path(r).name for r in spec.raw)})")
+        raw = spec.raw[0] if len(spec.raw) == 1 else list(spec.raw)
+        prepare_dataset(raw, home, folder, fmt=spec.format, labels_path=spec.labels, window=window, split=split_cfg,
+                        progress=False)
+        atomic_write_json(key_file, {"key": key})
+    ds = load_dataset(folder)
+    for name in ("train", "test"):
+        if len(ds.splits[name]) == 0:
+            raise UserError(f"home {spec.name!r} has no {name} windows after preparing; use a longer log or "
+                            "shorter windows", path=str(folder))
+    return HomeData(name=spec.name, home=home, splits=ds.splits)
+
+
+def _split_files(folder: Path, split: str) -> Path:
+    from ..data.store import dataset_paths, find_home
+
+    return dataset_paths(folder, find_home(folder))[split]
+
+
+class Runs:
+    """Training runs of the benchmark, each reused while its config and data are unchanged."""
+
+    def __init__(self, spec: BenchmarkSpec, out: Path, device: str, say: Callable[[str], None], text_encoder=None):
+        self.spec, self.out, self.device, self.say = spec, out, device, say
+        self._given_text = text_encoder
+        self._text: dict[str, object] = {}
+
+    def text_encoder(self, name: str, allow_fallback: bool):
+        """One frozen text encoder per model name for every run and every scoring (loaded once)."""
+        if self._given_text is not None:
+            return self._given_text
+        if name not in self._text:
+            from ..encoders.text import TextEncoder
+
+            self._text[name] = TextEncoder(name, allow_fallback=allow_fallback,
+                                           cache_dir=str(self.out / "cache" / "text"))
+        return self._text[name]
+
+    def train(self, encoder: str, protocol: str, target: str, folders: list[Path]):
+        """The trained model (TrainedModel) of one encoder trained on the datasets in `folders`."""
+        from ..training.checkpoint import load_model
+        from ..training.config import load_config
+        from ..training.trainer import train
+
+        run_dir = self.out / "runs" / encoder / protocol / target
+        train_files = [_split_files(f, "train") for f in folders]
+        val_files = [p for p in (_split_files(f, "val") for f in folders) if p.is_file()]
+        overrides = {**self.spec.overrides, "seed": self.spec.seed, "device": self.device, "use_wandb": False,
+                     "train_data_path": [str(p) for p in train_files] if len(train_files) > 1 else str(train_files[0]),
+                     "val_data_path": ([str(p) for p in val_files] if len(val_files) > 1
+                                       else str(val_files[0]) if val_files else ""),
+                     "vocab_path": str(_split_files(folders[0], "vocab")), "output_dir": str(run_dir),
+                     "text_cache_dir": str(self.out / "cache" / "text"),
+                     "feature_cache_dir": str(self.out / "cache" / "features")}
+        cfg = load_config(self.spec.encoders[encoder], overrides)
+        key = _digest({"config": {k: v for k, v in cfg.to_dict().items() if k != "output_dir"},
+                       "data": [file_sha256(p) for p in train_files + val_files]})
+        key_file = run_dir / "benchmark_run.json"
+        best = run_dir / "best_model.pt"
+        text = self.text_encoder(cfg.text_model_name, cfg.allow_fallback)
+        if not (best.is_file() and key_file.is_file() and json.loads(key_file.read_text()).get("key") == key):
+            self.say(f"training {encoder} for {protocol} / {target} on {', '.join(f.name for f in folders)}")
+            t0 = time.perf_counter()
+            train(cfg, text_encoder=text, progress=False)
+            atomic_write_json(key_file, {"key": key, "seconds": round(time.perf_counter() - t0, 1),
+                                         "train": [str(p) for p in train_files]})
+        model = load_model(best, device="cpu")
+        model.set_text_encoder(text)
+        return model, key, json.loads(key_file.read_text())
+
+
+def run_benchmark(spec: BenchmarkSpec, out: str | Path, *, device: str = "cpu",
+                  say: Callable[[str], None] = print, text_encoder=None) -> dict:
+    """Run every protocol of the spec; returns the record also written to `out/benchmark.json`.
+
+    `text_encoder`: an already-built frozen text encoder used by every run instead of the configs' model."""
+    out = Path(out)
+    t0 = time.perf_counter()
+    homes = {h.name: prepare_home(h, spec.split, out / "data", say) for h in spec.homes}
+    folders = {name: out / "data" / name for name in homes}
+    runs = Runs(spec, out, device, say, text_encoder)
+    ks, draws = spec.few_shot_ks, int(spec.few_shot.get("draws", 5))
+    n_boot, boot_seed = int(spec.bootstrap["resamples"]), int(spec.bootstrap["seed"])
+    few_shot = "few_shot" in spec.protocols
+    record: dict = {"schema": SCHEMA, "spec": spec.to_dict(), "homes": {}, "baselines": {}, "models": {}}
+    for name, data in homes.items():
+        record["homes"][name] = {
+            "layout": data.home.name, "windows": {s: len(w) for s, w in data.splits.items()},
+            "days": {s: int(len(set(w.day.astype(str)))) for s, w in data.splits.items()},
+            "classes": {lv: data.classes(lv) for lv in spec.levels}}
+        record["baselines"][name] = {lv: score_baselines(data, lv, ks=ks, draws=draws, n_boot=n_boot, seed=boot_seed,
+                                                         few_shot=few_shot) for lv in spec.levels}
+    for encoder in spec.encoders:
+        record["models"][encoder] = {}
+        for protocol in (p for p in TRAINING_PROTOCOLS if p in spec.protocols):
+            entry = record["models"][encoder].setdefault(protocol, {})
+            for target, data in homes.items():
+                if protocol == "in_home":
+                    train_on, selection = [target], [data]
+                else:
+                    train_on = [h for h in homes if h != target]
+                    selection = [homes[h] for h in train_on]
+                if not train_on:
+                    continue
+                model, key, run_info = runs.train(encoder, protocol, target, [folders[h] for h in train_on])
+                say(f"scoring {encoder} / {protocol} on {target}")
+                entry[target] = {
+                    "trained_on": train_on, "run": str(out / "runs" / encoder / protocol / target),
+                    "train_seconds": run_info.get("seconds"), "model": _model_summary(model),
+                    "levels": {lv: score_model(model, key, data, selection, lv, calibrations=spec.calibrations, ks=ks,
+                                               draws=draws, n_boot=n_boot, seed=boot_seed,
+                                               cache_dir=str(out / "cache" / "features"), few_shot=few_shot)
+                               for lv in spec.levels}}
+    record["seconds"] = round(time.perf_counter() - t0, 1)
+    from .report import targets, write_reports
+
+    record["targets"] = targets(record)
+    write_reports(record, out)
+    return record
+
+
+def _model_summary(model) -> dict:
+    """What a reader of the record needs to know about a trained model (backbone and text encoder used)."""
+    from ..evaluation.evaluate import model_info
+
+    info = model_info(model)
+    return {"encoder_kind": info["encoder_kind"], "event_fields": (model.config or {}).get("event_fields", "original"),
+            "backbone": info["backbone"].get("used") or info["backbone"].get("family") or "none",
+            "backbone_fallback": info["backbone"].get("fallback_reason"),
+            "text_encoder": (info["text_encoder_training"] or {}).get("used"), "warnings": info["warnings"]}
