@@ -44,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import UserError
 
     if args.varied is not None:
-        from ..data.simulate import DEFAULT_START
         from ..data.simulate.varied import write_varied_homes
 
         if args.home is not None:
@@ -53,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
             Path("data/raw/simulated") / f"varied_{args.varied}x{args.days}d_seed{args.seed}"
         if args.workers is not None and args.workers < 1:
             raise UserError(f"--workers: expected a number >= 1, found {args.workers}")
-        _check_start(args.start or DEFAULT_START)
         index = write_varied_homes(out, args.varied, args.days, seed=args.seed, start=args.start,
                                    workers=args.workers)
         print(f"wrote {index['n_homes']} homes x {index['days']} days ({index['events']:,} events, "
@@ -69,14 +67,3 @@ def run(args: argparse.Namespace) -> int:
     write_simulated_log(out, home, args.days, seed=args.seed, start=args.start)
     print(f"wrote {out}")
     return 0
-
-
-def _check_start(start: str) -> None:
-    from datetime import date
-
-    from ..errors import UserError
-
-    try:
-        date.fromisoformat(start)
-    except ValueError:
-        raise UserError(f"--start: expected a date YYYY-MM-DD, found {start!r}") from None

@@ -46,12 +46,7 @@ def simulate_log(home: Home, days: int, seed: int = 0, start: str = DEFAULT_STAR
     Without `routine`/`reporting` a packaged home lives the classic routine with CASAS-style sensors; `kinds`
     (sensor -> object kind) lets activities use the home's objects and `anchors` are silent places the sensors
     do not show (generated homes pass theirs; see resolve_layout)."""
-    if not isinstance(days, int) or days < 1:
-        raise UserError(f"--days: expected a whole number of days >= 1, found {days!r}")
-    try:
-        day0 = date.fromisoformat(start)
-    except ValueError:
-        raise UserError(f"--start: expected a date YYYY-MM-DD, found {start!r}") from None
+    day0 = check_span(days, start)
     routine = routine or Routine()
     layout = resolve_layout(home, kinds, anchors)
     rng = random.Random(f"homeclip-simulate:{seed}")
@@ -60,6 +55,16 @@ def simulate_log(home: Home, days: int, seed: int = 0, start: str = DEFAULT_STAR
     live(sim, routine, day0, days)
     sim.add_background(days)
     return format_lines(sim.events, day0, days)
+
+
+def check_span(days: int, start: str) -> date:
+    """The first day of a simulation of `days` days from `start`; UserError for a bad count or date."""
+    if not isinstance(days, int) or days < 1:
+        raise UserError(f"--days: expected a whole number of days >= 1, found {days!r}")
+    try:
+        return date.fromisoformat(start)
+    except ValueError:
+        raise UserError(f"--start: expected a date YYYY-MM-DD, found {start!r}") from None
 
 
 def write_simulated_log(path: str | Path, home: Home, days: int, seed: int = 0,

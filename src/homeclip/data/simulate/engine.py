@@ -54,6 +54,7 @@ class Resident:
         self.busy: dict[str, float] = {}            # sensor -> time its OFF fires
         self.held: dict[str, int] = {}              # holding motion sensor -> index of its OFF event (extendable)
         self.paths: dict[tuple[str, str], list[str]] = {}
+        self.motion = frozenset(layout.motion)      # waypoints that fire when passed (the rest are silent)
         self.entering: str | None = None            # room walked into whose door the next activity opens
         self.left: str | None = None                # room whose door was already passed on the way out
 
@@ -71,7 +72,7 @@ class Resident:
         if self.entering is not None:
             self.cross(self.entering)
             self.entering = None
-        start, uses = self.t, self.layout.uses.get(key, ()) if self.layout.uses else ()
+        start, uses = self.t, self.layout.uses.get(key, ())
         if key == "bed_to_toilet":                  # the trip itself is the activity: bed -> bathroom -> bed
             self.dwell(place, self.t + seconds, act.gap)
             self.use_objects(uses, start, self.t)
@@ -162,14 +163,14 @@ class Resident:
 
     def cross(self, room: str) -> None:
         """Open and shut the doors of a private room on the way in or out (if the resident shuts doors)."""
-        for door in self.layout.doors.get(room, ()) if self.layout.doors else ():
+        for door in self.layout.doors.get(room, ()):
             if self.rng.random() < self.shuts_doors:
                 self.t += self.rng.uniform(0.5, 2.0)
                 self.t = self.pulse(door, self.t, self.t + self.rng.uniform(2.0, 6.0)) + 1.0
 
     def leave(self, room: str) -> None:
         """Pass the room's door on the way out as the activity's last act (a toilet visit ends at its door)."""
-        if self.layout.doors and room in self.layout.doors and self.left != room:
+        if room in self.layout.doors and self.left != room:
             self.cross(room)
             self.left = room
 
@@ -204,7 +205,7 @@ class Resident:
     def trigger(self, name: str, missable: bool = False) -> None:
         """One motion trigger: a pulse (ON now, OFF a moment later) or, holding, ON until `hold` s of stillness;
         nothing while the sensor is still ON. Silent waypoints do nothing."""
-        if not self.layout.is_motion(name):
+        if name not in self.motion:
             return
         hold = self.reporting.motion_hold
         if hold and name in self.held and self.busy[name] > self.t:
@@ -222,7 +223,7 @@ class Resident:
 
     def arrive(self, name: str) -> None:
         """A trigger that is never missed: wait for the sensor to be free (it just saw the walk) if needed."""
-        if not self.layout.is_motion(name):
+        if name not in self.motion:
             return
         self.t = max(self.t, self.busy.get(name, -1.0) + self.rng.uniform(0.3, 1.5))
         self.trigger(name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from heapq import heappop, heappush
 
 from ...errors import UserError
@@ -44,13 +44,9 @@ class Layout:
     motion: tuple[str, ...]                # all motion sensors with coordinates
     neighbours: dict[str, tuple[tuple[str, float], ...]]   # walking graph over the waypoints
     temperatures: tuple[str, ...]
-    found: frozenset[str] = frozenset()    # place keys found in the layout (the others are the bedroom)
-    uses: dict[str, tuple[tuple[Use, tuple[str, ...]], ...]] | None = None   # activity -> objects it operates
-    doors: dict[str, tuple[str, ...]] | None = None   # private room -> its door sensors
-
-    def is_motion(self, name: str) -> bool:
-        """Whether a waypoint fires when passed."""
-        return self.home.sensors[name].type == "motion"
+    found: frozenset[str] = frozenset()    # place keys found in the layout (the others are their fallbacks)
+    uses: dict[str, tuple[tuple[Use, tuple[str, ...]], ...]] = field(default_factory=dict)   # activity -> objects
+    doors: dict[str, tuple[str, ...]] = field(default_factory=dict)   # private room -> its door sensors
 
 
 def resolve_layout(home: Home, kinds: dict[str, str] | None = None,

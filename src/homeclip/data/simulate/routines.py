@@ -86,9 +86,9 @@ def draw_routine(rng: random.Random, *, has_laundry: bool = True, has_desk: bool
     lunch = round(u(11.8, 13.4), 2)
     cook = {"breakfast": (u(3, 8), u(10, 25)), "lunch": (u(5, 10), u(12, 35)), "dinner": (u(8, 20), u(25, 70))}
     toilet_lo = u(1.0, 2.5)
-    tastes = tuple(round(u(0.2, 2.0), 2) * (has_desk or i > 0) for i in range(4)) + (
-        round(u(0.3, 2.0), 2), 1.0 if meditates else 0.0,
-        round(u(0.2, 1.0), 2) if has_laundry else 0.0, round(u(0.2, 1.5), 2))
+    desk, read, tv, chores = (round(u(0.2, 2.0), 2) for _ in range(4))
+    tastes = (desk if has_desk else 0.0, read, tv, chores, round(u(0.3, 2.0), 2), 1.0 if meditates else 0.0,
+              round(u(0.2, 1.0), 2) if has_laundry else 0.0, round(u(0.2, 1.5), 2))
     return Routine(
         wake=wake, wake_sd=round(u(0.2, 0.7), 2), wake_range=(max(4.5, wake - 1.3), min(11.0, wake + 2.0)),
         weekend_lie_in=round(u(0.0, 1.8), 2), lie_in_every_weekend=True,

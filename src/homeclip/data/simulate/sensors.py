@@ -70,13 +70,14 @@ def draw_sensors(rng: random.Random, plan: FloorPlan, fixtures: list[Fixture], s
         _doors(rng, plan, out, prob=0.25)
         each(("medicine",), "item", 0.2)
         each(("stove",), "power", 0.2)
+        each(("shower", "bathtub"), "flow", 0.15)
         _temperatures(rng, plan, out, rng.randint(0, 3))
     elif style == "sparse_area":
         for room in plan.rooms:
             if room.role in ("hall", "guest_bedroom", "second_bathroom") and rng.random() < 0.4:
                 continue
             out.append(_motion(rng, room, room.rect, 0.15))
-        each(("armchair", "sofa")[:1] if "armchair" in by_key else ("sofa",), "motion", 0.5)
+        each(("armchair",) if "armchair" in by_key else ("sofa",), "motion", 0.5)
         each(("desk",), "motion", 0.3)
         _doors(rng, plan, out, prob=0.1)
         _temperatures(rng, plan, out, 1 if rng.random() < 0.3 else 0)
@@ -88,6 +89,7 @@ def draw_sensors(rng: random.Random, plan: FloorPlan, fixtures: list[Fixture], s
         each(("medicine",), "door", 0.5)
         each(("wardrobe",), "door", 0.3)
         each(("toilet",), "flow")
+        each(("shower", "bathtub"), "flow", 0.3)
         _doors(rng, plan, out, prob=0.85, must=("bedroom",))
     elif style == "mixed":
         each(("bed",), "pressure")
@@ -229,7 +231,9 @@ def _styled_name(s: SensorSpec, naming: str, sep: str) -> str:
             return "".join(w.capitalize() for w in room)
         if s.type == "motion":
             return camel + "Area"
-        return camel if s.kind in ("front_door", "internal_door") else "".join(w.capitalize() for w in room) + camel
+        if s.kind in ("front_door", "internal_door") or words[:len(room)] == room:
+            return camel                                      # "FrontDoor", "KitchenTemperature"
+        return "".join(w.capitalize() for w in room) + camel
     if naming == "ordonez":
         thing = {"motion_area": "Area", "front_door": "Maindoor", "internal_door": "Door",
                  "temperature": "Temp"}.get(s.kind, words[-1].capitalize() if s.kind == "cupboard" else camel)

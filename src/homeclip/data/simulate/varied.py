@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ...errors import UserError
 from ...io import atomic_dir
+from . import DEFAULT_START, check_span
 from .floorplans import TEMPLATES
 from .generate import LAYOUT_SEMANTIC_KEYS, generate_home
 from .sensors import SENSOR_STYLES
@@ -50,13 +51,12 @@ def simulate_one(folder: str, name: str, home_seed: int, template: str, style: s
                               "events": len(lines), "seconds": round(time.perf_counter() - started, 2)}
 
 
-def write_varied_homes(out_dir: str | Path, n_homes: int, days: int, seed: int = 0, start: str = "2009-10-16",
+def write_varied_homes(out_dir: str | Path, n_homes: int, days: int, seed: int = 0, start: str = DEFAULT_START,
                        workers: int | None = None) -> dict:
     """Write `n_homes` generated homes with `days` days each into `out_dir` (atomically); returns the index."""
     if not isinstance(n_homes, int) or n_homes < 1:
         raise UserError(f"--varied: expected a number of homes >= 1, found {n_homes!r}")
-    if not isinstance(days, int) or days < 1:
-        raise UserError(f"--days: expected a whole number of days >= 1, found {days!r}")
+    check_span(days, start)                 # in this process: a worker's error would come back as a traceback
     workers = max(1, min(workers or _cpus(), n_homes))
     started = time.perf_counter()
     plan = varied_plan(n_homes, seed)
