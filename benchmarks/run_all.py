@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 # name -> (full-scale arguments, quick arguments)
 BENCHMARKS = {
     "bench_data_pipeline.py": ([], ["--days", "20"]),
+    "bench_simulator.py": ([], ["--homes", "20", "--days", "10"]),
     "bench_text.py": ([], ["--windows", "5000", "--embed-windows", "50"]),
     "bench_backbones.py": ([], ["--quick"]),
     "bench_training.py": ([], ["--windows", "5000", "--val-windows", "500"]),
