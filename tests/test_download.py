@@ -114,8 +114,20 @@ def test_existing_files_are_never_overwritten_without_force(server, tmp_path):
     with pytest.raises(UserError, match=r"would overwrite 1 existing file\(s\), e.g. data; nothing was extracted"):
         download_casas("milan", out, url=f"{base}/milan.zip", progress=False)
     assert listing(out) == ["data"] and (out / "data").read_text() == "my own edits\n"
+    # --force replaces the whole folder, so it refuses one that no download made (it may be anything).
+    with pytest.raises(UserError, match="was not made by `homeclip download`"):
+        download_casas("milan", out, url=f"{base}/milan.zip", force=True, progress=False)
+    assert listing(out) == ["data"] and (out / "data").read_text() == "my own edits\n"
+    (out / "data").unlink()
+    download_casas("milan", out, url=f"{base}/milan.zip", progress=False)
+    (out / "data").write_text("edited after the download\n")
+    (out / "stray.txt").write_text("not in the archive\n")
+    with pytest.raises(UserError, match="use --force"):
+        download_casas("milan", out, url=f"{base}/milan.zip", progress=False)
     download_casas("milan", out, url=f"{base}/milan.zip", force=True, progress=False)
     assert (out / "data").read_text() == LOG
+    assert listing(out) == sorted(["README", "data", "sub/notes.txt", RECORD_NAME])     # the folder was replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["milan"]                     # no staging left
 
 
 @pytest.mark.parametrize("name, message", [

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=256)
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:0 ...")
     parser.add_argument("--cache-dir", default=None,
-                        help="frozen-backbone feature cache (Chronos encoders); default: the one the checkpoint's training used")
+                        help="frozen-backbone feature cache (Chronos encoders); default $HOMECLIP_CACHE_DIR/features, "
+                             "else .cache/homeclip/features (where training puts it by default)")
     parser.add_argument("--no-figures", dest="figures", action="store_false",
                         help="skip the figures (t-SNE takes tens of seconds on large test sets)")
 

@@ -19,8 +19,7 @@ import numpy as np
 from ..data.windows import WindowSet
 from ..errors import UserError
 from ..io import atomic_path, atomic_write_json, file_sha256
-
-CACHE_ENV = "HOMECLIP_CACHE_DIR"
+from ..paths import CACHE_ENV
 CAPTION_STYLE_ORDER = ("long_natural", "short_natural", "long_structured", "short_structured")
 
 
