@@ -8,6 +8,7 @@ import argparse
 import importlib
 import logging
 import sys
+import threading
 
 from .errors import UserError
 
@@ -57,6 +58,18 @@ def run_command(module, args: argparse.Namespace, prog: str, *, verbose: bool = 
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    previous_hook = threading.excepthook
+
+    def background_fault(hook_args) -> None:
+        # A library's writer thread (TensorBoard's) dies on a full or read-only disk: a log line, not a
+        # traceback; the library re-raises the error in the main thread, which ends with the one error line.
+        if isinstance(hook_args.exc_value, OSError):
+            logging.getLogger("homeclip").warning("a background writer stopped: %s",
+                                                  printable(describe_os_error(hook_args.exc_value)))
+        else:
+            previous_hook(hook_args)
+
+    threading.excepthook = background_fault
     try:
         return int(module.run(args) or 0)
     except UserError as err:
@@ -68,6 +81,8 @@ def run_command(module, args: argparse.Namespace, prog: str, *, verbose: bool = 
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        threading.excepthook = previous_hook
 
 
 if __name__ == "__main__":

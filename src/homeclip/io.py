@@ -146,22 +146,39 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     For writers that insist on a file name (torch.save, pyarrow, matplotlib)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(), suffix=f".{path.name}.tmp{path.suffix}", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    created = _make_parents(path.parent)
+    tmp_path = None
     try:
+        remove_stale_temps(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(), suffix=f".{path.name}.tmp{path.suffix}", dir=path.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
         yield tmp_path
         if tmp_path.exists():
             os.chmod(tmp_path, _default_mode())
         os.replace(tmp_path, path)
     except BaseException as err:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
+        if tmp_path is not None:
+            with contextlib.suppress(OSError):
+                tmp_path.unlink()
+        _remove_empty(created)
         if isinstance(err, OSError):
             raise with_path(err, path) from err.__cause__
         raise
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create `folder` with its missing parents; return the ones created, outermost first."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing[::-1]
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove folders a failed write created, innermost first, as long as they are empty."""
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _staging_dir(parent: Path, name: str, kind: str = "tmp") -> Path:
@@ -182,13 +199,20 @@ def _check_no_symlink(root: Path, dest: Path) -> None:
 def scratch_dir(near: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary folder next to `near` (same disk, recognisable name), removed afterwards whatever happens."""
     near = Path(near)
-    near.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(near.parent)
-    tmp = _staging_dir(near.parent, near.name)
+    created = _make_parents(near.parent)
+    tmp = None
     try:
+        remove_stale_temps(near.parent)
+        tmp = _staging_dir(near.parent, near.name)
         yield tmp
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)           # a failed run leaves no empty folders behind either
+        raise
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager

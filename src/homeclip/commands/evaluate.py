@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate, write the report and print where it is."""
     from ..errors import UserError
     from ..evaluation.evaluate import EvalConfig, evaluate_checkpoint
+    from ..terminal import printable
 
     if args.batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {args.batch_size}")
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
                                   cfg=EvalConfig(batch_size=args.batch_size, figures=args.figures,
                                                 feature_cache_dir=args.cache_dir))
     for warning in results["warnings"]:
-        print(f"WARNING: {warning}")
+        print(f"WARNING: {printable(warning)}")     # may quote labels from the log
     for level in ("l1", "l2"):
         methods = results["levels"][level]["methods"]
         print(f"{level.upper()}: " + ", ".join(f"{name} macro-F1 {methods[name]['macro_f1']:.3f}"

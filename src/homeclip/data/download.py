@@ -26,7 +26,6 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
 from ..errors import UserError
 from ..io import atomic_dir, atomic_write_json, replaced_dir, scratch_dir, with_path
@@ -150,7 +149,7 @@ def fetch(url: str, dest: Path, *, timeout: float = 15.0, progress: bool = True,
                     if n_bytes > max_bytes:
                         raise UserError(f"download of {url} passed the cap of {_mb(max_bytes)} (raise it with "
                                         "--max-download-mb); stopped, nothing was extracted")
-                    _write(fh, chunk, dest)
+                    fh.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))
     except urllib.error.HTTPError as err:
@@ -169,19 +168,12 @@ def fetch(url: str, dest: Path, *, timeout: float = 15.0, progress: bool = True,
         raise UserError(f"cannot download {url!r}: {err}") from None
     except OSError as err:
         if err.filename is not None or err.errno in _FILE_SYSTEM_ERRNOS:
-            raise                      # our disk, not the network: the file-system sentence
+            raise with_path(err, dest) from err    # our disk, not the network: the file-system sentence
         raise UserError(f"download of {url} failed: {err}") from None
     if length is not None and n_bytes != length:
         raise UserError(f"download of {url} is incomplete: {n_bytes} of {length} bytes (its Content-Length); "
                         "nothing was extracted")
     return digest.hexdigest(), n_bytes
-
-
-def _write(fh: BinaryIO, data: bytes, path: Path) -> None:
-    try:
-        fh.write(data)
-    except OSError as err:             # a full disk names no file: name it
-        raise with_path(err, path) from err
 
 
 def extract_zip(archive: Path, out_dir: Path, *, force: bool = False, source: str | None = None,
@@ -203,9 +195,8 @@ def extract_zip(archive: Path, out_dir: Path, *, force: bool = False, source: st
                 raise UserError(f"would overwrite {len(existing)} existing file(s), e.g. {existing[0]}; "
                                 "nothing was extracted (use --force to replace the folder)", path=str(out_dir))
             with (replaced_dir(out_dir) if force else atomic_dir(out_dir)) as staging:
-                budget = limits.max_extracted
                 for info, rel in members:
-                    budget -= _extract_member(zf, info, staging / rel, budget, source)
+                    _extract_member(zf, info, staging / rel, source)
                 if record is not None:
                     atomic_write_json(staging / RECORD_NAME, {**record, "files": [rel for _, rel in members]})
     except (zipfile.BadZipFile, zlib.error, EOFError) as err:
@@ -213,24 +204,21 @@ def extract_zip(archive: Path, out_dir: Path, *, force: bool = False, source: st
     return [rel for _, rel in members]
 
 
-def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int, source: str) -> int:
-    """Stream one member to `target` in blocks, its CRC checked; refuse it past `budget` bytes. Returns its size."""
+def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, source: str) -> None:
+    """Stream one member to `target` in fixed-size blocks (bounded memory), its CRC checked at the end.
+
+    zipfile never yields more than the member's declared size, and `_check_sizes` capped those."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
     try:
         with zf.open(info) as src, target.open("wb") as dst:
             while block := src.read(_CHUNK):
-                written += len(block)
-                if written > min(budget, info.file_size):
-                    raise UserError(f"unsafe archive from {source}: member {info.filename!r} expands beyond "
-                                    f"{'its declared size' if written > info.file_size else 'the extraction cap'}; "
-                                    "nothing was extracted")
-                _write(dst, block, target)
+                dst.write(block)
+    except OSError as err:             # a full disk fails in write() or close(), naming no file: name it
+        raise with_path(err, target) from err
     except (zipfile.BadZipFile, zlib.error, EOFError) as err:
         what = "bad CRC" if "CRC" in str(err) else str(err)
         raise UserError(f"the archive from {source} is corrupt ({what} in {info.filename!r}); "
                         "nothing was extracted") from None
-    return written
 
 
 def _check_sizes(members: list[tuple[zipfile.ZipInfo, str]], source: str, limits: Limits) -> None:

@@ -692,12 +692,12 @@ class Trainer:
         """Train to the end (or to Ctrl-C, after saving a checkpoint) and write every output."""
         cfg = self.cfg
         logger = MetricLogger(self.out, cfg, resume_step=self.step, enabled=self.dist.is_main)
-        if self.dist.is_main:
-            self._write_hyperparameters()
         in_main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, self._request_stop) if in_main_thread else None
         validated_at = None
         try:
+            if self.dist.is_main:
+                self._write_hyperparameters()
             from tqdm.auto import tqdm
 
             bar = tqdm(total=self.total_steps, initial=self.step, unit="step", desc="train",
@@ -765,11 +765,19 @@ class MetricLogger:
             return
         out.mkdir(parents=True, exist_ok=True)
         self.jsonl = open(out / "metrics.jsonl", "a", encoding="utf-8")
-        from torch.utils.tensorboard import SummaryWriter
+        self.tb_dir = out / "tb"
+        try:
+            from torch.utils.tensorboard import SummaryWriter
 
-        self.tb = SummaryWriter(log_dir=str(out / "tb"), purge_step=resume_step or None)
-        if cfg.use_wandb:
-            self.wandb = start_wandb(cfg, out)
+            self.tb = SummaryWriter(log_dir=str(self.tb_dir), purge_step=resume_step or None)
+            if cfg.use_wandb:
+                self.wandb = start_wandb(cfg, out)
+        except BaseException as err:
+            with contextlib.suppress(OSError):
+                self.close()
+            if isinstance(err, OSError):   # TensorBoard's first write fails in its thread, naming no file
+                raise with_path(err, self.tb_dir) from err
+            raise
 
     def write(self, entry: dict) -> None:
         """One metrics line, the same scalars to TensorBoard and wandb."""
@@ -780,20 +788,30 @@ class MetricLogger:
             self.jsonl.flush()
         except OSError as err:   # a full disk fails in write(), naming no file: name it
             raise with_path(err, self.jsonl.name) from err
-        for key, value in entry.items():
-            if key not in ("step", "epoch"):
-                self.tb.add_scalar(f"{'val' if key.startswith('val_') else 'train'}/{key}", value, entry["step"])
+        try:
+            for key, value in entry.items():
+                if key not in ("step", "epoch"):
+                    self.tb.add_scalar(f"{'val' if key.startswith('val_') else 'train'}/{key}", value,
+                                       entry["step"])
+        except OSError as err:   # re-raised from TensorBoard's writer thread
+            raise with_path(err, self.tb_dir) from err
         if self.wandb is not None:
             self.wandb.log({k: v for k, v in entry.items() if k != "step"}, step=entry["step"])
 
     def close(self) -> None:
-        """Flush and close every sink."""
+        """Flush and close every sink, each even when another fails (the first failure is raised after)."""
         if not self.enabled:
             return
-        self.jsonl.close()
-        self.tb.close()
-        if self.wandb is not None:
-            self.wandb.finish()
+        failure = None
+        for close, path in ((self.jsonl.close, self.jsonl.name), (getattr(self.tb, "close", None), self.tb_dir),
+                            (getattr(self.wandb, "finish", None), self.tb_dir.parent)):
+            try:
+                if close is not None:
+                    close()
+            except OSError as err:
+                failure = failure or with_path(err, path)
+        if failure is not None:
+            raise failure
 
 
 def _network_available(host: str = "api.wandb.ai", timeout: float = 2.0) -> bool:
