@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
-import json
 import os
 import signal
 import subprocess
@@ -20,7 +18,7 @@ import pytest
 
 from homeclip import cli
 from homeclip.errors import UserError
-from homeclip.io import (TEMP_PREFIX, atomic_dir, atomic_path, atomic_write_bytes, describe_os_error, is_temp_name,
+from homeclip.io import (TEMP_PREFIX, atomic_dir, atomic_write_bytes, describe_os_error, is_temp_name,
                          remove_stale_temps, temp_target)
 from homeclip.terminal import printable
 
