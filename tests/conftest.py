@@ -14,6 +14,14 @@ def hub_offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
+@pytest.fixture(autouse=True)
+def cache_root(tmp_path_factory, monkeypatch) -> Path:
+    """Caches a test does not place itself go to a temporary $HOMECLIP_CACHE_DIR, never the working tree or ~."""
+    root = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("HOMECLIP_CACHE_DIR", str(root))
+    return root
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dirs(tmp_path_factory) -> dict[str, Path]:
     """family -> directory of a tiny random-weight model, for every family (built once per session)."""

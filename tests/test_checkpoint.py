@@ -52,11 +52,41 @@ def test_bad_checkpoint_files_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="checkpoint not found"):
         load_checkpoint(tmp_path / "nope.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(UserError, match="cannot read checkpoint"):
+    with pytest.raises(UserError, match=r"junk.pt: not a homeclip checkpoint \(unreadable as one: UnpicklingError\)"):
         load_checkpoint(tmp_path / "junk.pt")
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
     with pytest.raises(UserError, match="not a homeclip checkpoint"):
         load_model(tmp_path / "other.pt")
+
+
+def _pickled_list(path):
+    import pickle
+
+    path.write_bytes(pickle.dumps([1, 2]))
+
+
+@pytest.mark.parametrize("make, detail", [
+    (lambda p: p.write_bytes(b""), "an empty file"),
+    (lambda p: p.write_bytes(p.with_name("good.pt").read_bytes()[:300]), "unreadable as one"),   # truncated
+    (lambda p: p.write_bytes(np.random.default_rng(0).bytes(4096)), "unreadable as one"),       # random bytes
+    (_pickled_list, "unreadable as one"),                                                          # plain pickle
+    (lambda p: torch.save([1, 2], p), "expected format"),                                         # not a dict
+    (lambda p: torch.save({"format": "homeclip.checkpoint/1", "model": {}}, p), "missing or malformed: config"),
+])
+def test_empty_truncated_and_foreign_files_are_not_a_homeclip_checkpoint(tmp_path, make, detail, capsys):
+    from homeclip.cli import main
+
+    save_checkpoint(tmp_path / "good.pt", {"a": torch.ones(1000)})
+    bad = tmp_path / "bad.pt"
+    make(bad)
+    with pytest.raises(UserError) as err:
+        load_model(bad)
+    assert "not a homeclip checkpoint" in str(err.value) and detail in str(err.value)
+    code = main(["evaluate", "--checkpoint", str(bad), "--train_data", "t.json", "--test_data", "t.json",
+                 "--output_dir", str(tmp_path / "eval")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("homeclip evaluate: error: ") and err.count("\n") == 1
+    assert "not a homeclip checkpoint" in err and not (tmp_path / "eval").exists()
 
 
 def test_resume_auto_picks_the_latest_step(tmp_path):

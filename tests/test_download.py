@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from homeclip.commands import download as download_command
-from homeclip.data.download import CASAS_URLS, RECORD_NAME, download_casas, extract_zip
+from homeclip.data.download import CASAS_URLS, RECORD_NAME, Limits, download_casas, extract_zip
 from homeclip.errors import UserError
 
 LOG = "2009-10-16 00:01:04.000059 M017 ON Sleep begin\n2009-10-16 00:01:05 M017 OFF Sleep end\n"
@@ -67,8 +67,31 @@ def server(tmp_path_factory):
         (root / name).write_bytes(content)
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
+        """The folder's files, plus misbehaving answers: a body shorter than its Content-Length, a Content-Length
+        far over the cap, and an endless body without a Content-Length."""
+
         def log_message(self, *args):
             pass
+
+        def do_GET(self):
+            special = {"/short.zip": (len(GOOD) + 1000, GOOD), "/huge.zip": (10 << 30, GOOD[:100]),
+                       "/endless.zip": (None, None)}
+            if self.path not in special:
+                return super().do_GET()
+            length, body = special[self.path]
+            self.send_response(200)
+            if length is not None:
+                self.send_header("Content-Length", str(length))
+            self.end_headers()
+            if body is None:            # no length: stream zeros until the client hangs up
+                try:
+                    for _ in range(64):
+                        self.wfile.write(b"\0" * (1 << 20))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+            else:
+                self.wfile.write(body)
+            self.close_connection = True
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -114,8 +137,20 @@ def test_existing_files_are_never_overwritten_without_force(server, tmp_path):
     with pytest.raises(UserError, match=r"would overwrite 1 existing file\(s\), e.g. data; nothing was extracted"):
         download_casas("milan", out, url=f"{base}/milan.zip", progress=False)
     assert listing(out) == ["data"] and (out / "data").read_text() == "my own edits\n"
+    # --force replaces the whole folder, so it refuses one that no download made (it may be anything).
+    with pytest.raises(UserError, match="was not made by `homeclip download`"):
+        download_casas("milan", out, url=f"{base}/milan.zip", force=True, progress=False)
+    assert listing(out) == ["data"] and (out / "data").read_text() == "my own edits\n"
+    (out / "data").unlink()
+    download_casas("milan", out, url=f"{base}/milan.zip", progress=False)
+    (out / "data").write_text("edited after the download\n")
+    (out / "stray.txt").write_text("not in the archive\n")
+    with pytest.raises(UserError, match="use --force"):
+        download_casas("milan", out, url=f"{base}/milan.zip", progress=False)
     download_casas("milan", out, url=f"{base}/milan.zip", force=True, progress=False)
     assert (out / "data").read_text() == LOG
+    assert listing(out) == sorted(["README", "data", "sub/notes.txt", RECORD_NAME])     # the folder was replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["milan"]                     # no staging left
 
 
 @pytest.mark.parametrize("name, message", [
@@ -205,3 +240,118 @@ def test_cli_offline_exits_2_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("homeclip download: error: cannot reach") and err.count("\n") == 1
     assert listing(tmp_path) == []
+
+
+def zip_bomb(mib: int) -> bytes:
+    """A small archive whose one member inflates to `mib` MiB of zeros (about 1000-fold)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        with zf.open("milan/data", "w") as fh:
+            for _ in range(mib):
+                fh.write(b"\0" * (1 << 20))
+    return buf.getvalue()
+
+
+def test_zip_bomb_is_refused_before_anything_is_written(tmp_path, capsys):
+    from homeclip import cli
+
+    archive = tmp_path / "bomb.zip"
+    archive.write_bytes(zip_bomb(32))
+    assert archive.stat().st_size < 64 * 1024
+    out = tmp_path / "out"
+    with pytest.raises(UserError, match=r"member 'milan/data' expands \d+-fold \(cap 100, --max-ratio\), like a zip bomb"):
+        extract_zip(archive, out)
+    with pytest.raises(UserError, match=r"would extract to 32.0 MiB, more than the cap of 8.0 MiB"):
+        extract_zip(archive, out, limits=Limits(max_extracted=8 << 20, max_ratio=1e9))
+    assert listing(tmp_path) == ["bomb.zip"]
+    code = cli.main(["download", "casas", "milan", "--url", archive.as_uri(), "--out", str(out)])
+    last = capsys.readouterr().err.splitlines()[-1]          # after the download progress bar
+    assert code == 2 and last.startswith("homeclip download: error: ") and "like a zip bomb" in last
+    assert listing(tmp_path) == ["bomb.zip"]
+    code = cli.main(["download", "casas", "milan", "--url", archive.as_uri(), "--out", str(out),
+                     "--max-ratio", "0"])
+    assert code == 2 and "--max-ratio must be positive" in capsys.readouterr().err
+
+
+def test_extraction_within_the_caps_streams_in_bounded_memory(tmp_path):
+    import tracemalloc
+
+    archive = tmp_path / "big.zip"
+    archive.write_bytes(zip_bomb(32))
+    tracemalloc.start()
+    try:
+        files = extract_zip(archive, tmp_path / "out", limits=Limits(max_extracted=64 << 20, max_ratio=1e9))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert files == ["data"] and (tmp_path / "out" / "data").stat().st_size == 32 << 20
+    assert peak < 8 << 20          # a few 1 MiB blocks, never the 32 MiB member
+
+
+@pytest.mark.parametrize("name, message", [
+    ("short.zip", rf"is incomplete: .*{len(GOOD)} of {len(GOOD) + 1000} bytes"),
+    ("huge.zip", r"is 10240.0 MiB \(its Content-Length\), more than the download cap of 256.0 MiB"),
+    ("endless.zip", r"passed the cap of 2.0 MiB \(raise it with --max-download-mb\)"),
+])
+def test_download_length_is_checked_and_capped(server, tmp_path, name, message):
+    base, _ = server
+    limits = Limits(max_download=2 << 20) if name == "endless.zip" else Limits()
+    with pytest.raises(UserError, match=message):
+        download_casas("milan", tmp_path / "out", url=f"{base}/{name}", limits=limits, progress=False)
+    assert listing(tmp_path) == []
+
+
+def test_force_replaces_the_folder_atomically(server, tmp_path, monkeypatch):
+    import os
+
+    import homeclip.io as hio
+
+    base, root = server
+    out = tmp_path / "milan"
+    download_casas("milan", out, url=f"{base}/milan.zip", progress=False)
+    before = {f: (out / f).read_bytes() for f in listing(out)}
+    (root / "other.zip").write_bytes(make_zip([("milan/data", "2009-10-16 00:01:04 M001 ON\n")]))
+    real_replace, calls = os.replace, []
+
+    def failing_swap(src, dst):      # the staging folder cannot be renamed into place (e.g. a lost mount)
+        calls.append((Path(src).name, Path(dst).name))
+        if Path(dst) == out and hio.is_temp_name(Path(src).name) and Path(src).name.endswith(".tmp"):
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(hio.os, "replace", failing_swap)
+    with pytest.raises(OSError, match="Input/output error"):
+        download_casas("milan", out, url=f"{base}/other.zip", force=True, progress=False)
+    monkeypatch.undo()
+    assert any(dst == "milan" for _, dst in calls)                      # the swap was reached, then failed
+    assert {f: (out / f).read_bytes() for f in listing(out)} == before  # the old folder, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["milan"]       # old copy and staging put away
+    download_casas("milan", out, url=f"{base}/other.zip", force=True, progress=False)
+    assert listing(out) == ["data", RECORD_NAME]                         # the new folder, whole
+
+
+def test_never_writes_through_a_symlink_inside_the_target(server, tmp_path):
+    base, _ = server
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out = tmp_path / "milan"
+    out.mkdir()
+    (out / "sub").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(UserError, match=r"sub: is a symbolic link inside the output folder; refusing"):
+        download_casas("milan", out, url=f"{base}/milan.zip", progress=False)
+    assert listing(outside) == [] and sorted(p.name for p in out.iterdir()) == ["sub"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["milan", "outside"]
+
+
+def test_a_home_name_that_is_not_plain_is_refused(tmp_path, monkeypatch, capsys):
+    from homeclip import cli
+
+    archive = tmp_path / "milan.zip"
+    archive.write_bytes(GOOD)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code = cli.main(["download", "casas", "../../../escape", "--url", archive.as_uri()])
+    err = capsys.readouterr().err
+    assert code == 2 and "the home must be a plain name" in err and "'../../../escape'" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["milan.zip", "work"] and listing(work) == []

@@ -192,10 +192,11 @@ def _needs(module: str):
     return pytest.importorskip(module, reason=f"{module} has not landed yet: end-to-end checks need it")
 
 
-def tiny_run(tmp_path: Path, encoder: str, model_dir: Path | None = None) -> dict[str, Path]:
+def tiny_run(tmp_path: Path, encoder: str, model_dir: Path | None = None, **config) -> dict[str, Path]:
     """Train a seconds-long model of `encoder` kind on synthetic windows; write the processed split files.
 
-    With `model_dir` the Chronos encoder runs that (tiny, random-weight) Chronos model, fallback forbidden."""
+    With `model_dir` the Chronos encoder runs that (tiny, random-weight) Chronos model, fallback forbidden. The
+    feature cache is the default one ($HOMECLIP_CACHE_DIR/features) unless `config` says otherwise."""
     trainer = _needs("homeclip.training.trainer")
     store = _needs("homeclip.data.store")
     from homeclip.data.vocab import build_vocab
@@ -214,9 +215,8 @@ def tiny_run(tmp_path: Path, encoder: str, model_dir: Path | None = None) -> dic
         "backbone": "chronos", "chronos_model_name": str(model_dir), "allow_fallback": False}
     cfg = TrainConfig(encoder=encoder, **chronos, batch_size=8, max_epochs=1, output_dim=16,
                       projection_hidden_dim=16, log_interval=2, val_interval=1000, save_interval=1000,
-                      use_wandb=False, output_dir=str(paths["run"]), feature_cache_dir=str(tmp_path / "features"),
-                      text_cache_dir=str(tmp_path / "text"), device="cpu",
-                      transformer={"d_model": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32})
+                      use_wandb=False, output_dir=str(paths["run"]), text_cache_dir=str(tmp_path / "text"),
+                      device="cpu", transformer={"d_model": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32}, **config)
     trainer.train(cfg, data=trainer.TrainData(train, None, vocab), text_encoder=FakeTextEncoder(), progress=False)
     paths["checkpoint"] = paths["run"] / "best_model.pt"
     if not paths["checkpoint"].is_file():
@@ -225,20 +225,21 @@ def tiny_run(tmp_path: Path, encoder: str, model_dir: Path | None = None) -> dic
 
 
 @pytest.mark.parametrize("kind", ["statistics", "chronos2", "bolt", "t5", "transformer"])
-def test_every_checkpoint_type_evaluates_with_the_same_call(tmp_path, kind, tiny_model_dirs):
+def test_every_checkpoint_type_evaluates_with_the_same_call(tmp_path, kind, tiny_model_dirs, cache_root):
     from homeclip.evaluation.evaluate import evaluate_checkpoint
 
     encoder = "transformer" if kind == "transformer" else "chronos"
     model_dir = tiny_model_dirs.get(kind)
     p = tiny_run(tmp_path, encoder, model_dir)
-    cached_before = sorted((tmp_path / "features").rglob("*.npy"))
+    features = cache_root / "features"       # training and evaluation meet at the default cache location
+    cached_before = sorted(features.rglob("*.npy"))
     out = tmp_path / "eval"
     r = evaluate_checkpoint(p["checkpoint"], p["train"], p["test"], p["vocab"], out,
                             cfg=EvalConfig(figures=False, progress=False), text_encoder=FakeTextEncoder())
     assert missing_keys(r) == [] and (out / "report.html").is_file()
     assert r["model"]["encoder_kind"] == encoder
     if encoder == "chronos":   # evaluation reuses the training's feature cache and adds the test split to it
-        cached_after = sorted((tmp_path / "features").rglob("*.npy"))
+        cached_after = sorted(features.rglob("*.npy"))
         assert cached_before and set(cached_before) < set(cached_after)
     assert r["data"]["n_test"] == 48 and r["data"]["n_train"] == 48
     assert r["sources"]["checkpoint"] == str(p["checkpoint"]) and len(r["sources"]["checkpoint_sha256"]) == 16
@@ -256,6 +257,45 @@ def test_every_checkpoint_type_evaluates_with_the_same_call(tmp_path, kind, tiny
     for level in ("l1", "l2"):
         assert set(r["levels"][level]["methods"]) == set(METHODS)
     assert r["retrieval"]["text_to_sensor"]["n_queries"] > 0
+
+
+def test_a_checkpoint_cannot_redirect_cache_writes(tmp_path, monkeypatch):
+    """The cache folders named in a checkpoint's saved config are never used: evaluation writes caches only
+    where the caller, $HOMECLIP_CACHE_DIR or the working folder's default (.cache/homeclip) say."""
+    import homeclip.encoders.text as text_module
+    from homeclip.evaluation.evaluate import evaluate_checkpoint
+    from homeclip.training.checkpoint import load_checkpoint, save_checkpoint
+
+    p = tiny_run(tmp_path, "chronos")
+    evil = tmp_path / "outside"
+    ckpt = load_checkpoint(p["checkpoint"])
+    ckpt["config"].update(feature_cache_dir=str(evil / "features"), text_cache_dir=str(evil / "text"))
+    save_checkpoint(p["checkpoint"], {k: v for k, v in ckpt.items() if k != "format"})
+    text_dirs = []
+
+    class RecordingTextEncoder(FakeTextEncoder):   # the checkpoint's own text encoder, built by TrainedModel
+        def __init__(self, name, *, allow_fallback=True, cache_dir=None, device="cpu"):
+            text_dirs.append(Path(cache_dir))
+
+    monkeypatch.setattr(text_module, "TextEncoder", RecordingTextEncoder)
+
+    def evaluate(name, **cfg):
+        evaluate_checkpoint(p["checkpoint"], p["train"], p["test"], p["vocab"], tmp_path / name,
+                            cfg=EvalConfig(figures=False, progress=False, **cfg))
+
+    monkeypatch.delenv("HOMECLIP_CACHE_DIR")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    evaluate("eval_default")
+    assert len(list((work / ".cache" / "homeclip" / "features").glob("*.npy"))) == 2   # train + test split
+    assert text_dirs[-1] == Path(".cache") / "homeclip" / "text"
+    monkeypatch.setenv("HOMECLIP_CACHE_DIR", str(tmp_path / "env"))
+    evaluate("eval_env")
+    assert len(list((tmp_path / "env" / "features").glob("*.npy"))) == 2 and text_dirs[-1] == tmp_path / "env" / "text"
+    evaluate("eval_given", feature_cache_dir=str(tmp_path / "given"), text_cache_dir=str(tmp_path / "given_text"))
+    assert len(list((tmp_path / "given").glob("*.npy"))) == 2 and text_dirs[-1] == tmp_path / "given_text"
+    assert not evil.exists()
 
 
 @pytest.mark.slow

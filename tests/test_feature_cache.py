@@ -1,6 +1,8 @@
 """Frozen-feature cache: hit on the second run, new key on any change, resume after interruption."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -172,3 +174,47 @@ def test_features_command_reads_the_training_config(dataset, tmp_path, capsys):
     cfg.write_text(json.dumps({"encoder": "transformer"}))
     with pytest.raises(UserError, match="no frozen features"):
         _features_cli(argv)
+
+
+def _tamper_content(path):
+    raw = bytearray(path.read_bytes())
+    raw[-8:] = b"\x00\x00\xc0\x7f" * 2          # two float32 NaNs at the end: same shape, wrong features
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (_tamper_content, "does not match the stored digest"),
+    (lambda p: np.save(p, np.zeros((30, 7), dtype=np.float32)), "shape (30, 7) float32"),
+    (lambda p: np.save(p, np.zeros((30, 14 * 4), dtype=np.float64)), "float64"),
+    (lambda p: p.write_bytes(p.read_bytes()[:200]), "unreadable array"),
+    (lambda p: p.with_suffix(".json").unlink(), "no record of its key and digest"),
+    (lambda p: p.with_suffix(".json").write_text('{"key": "another", "sha256": "0"}'), "another key"),
+])
+def test_a_damaged_entry_is_recomputed_with_a_warning_never_read(dataset, tmp_path, caplog, damage, reason):
+    enc = ChronosEncoder(dataset.vocab.sizes, backbone="statistics")
+    reference = np.array(cached_features(enc, dataset, tmp_path, progress=False))
+    path = feature_cache_path(enc, dataset, tmp_path)
+    record = json.loads(path.with_suffix(".json").read_text())
+    assert record["key"] == path.stem and record["shape"] == list(reference.shape) and record["dtype"] == "float32"
+    damage(path)
+    spy = Spy(enc)
+    again = cached_features(enc, dataset, tmp_path, progress=False)
+    assert spy.calls >= 1 and reason in caplog.text and "recomputing" in caplog.text
+    np.testing.assert_array_equal(again, reference)
+    spy.calls = 0
+    cached_features(enc, dataset, tmp_path, progress=False)      # the rewritten entry is trusted again
+    assert spy.calls == 0
+
+
+def test_a_damaged_chunk_of_an_interrupted_extraction_is_redone(dataset, tmp_path, caplog):
+    enc = ChronosEncoder(dataset.vocab.sizes, backbone="statistics")
+    reference = cached_features(enc, dataset, tmp_path / "ref", batch_size=4, chunk_windows=8, progress=False)
+    spy = Spy(enc, fail_at=5)
+    with pytest.raises(KeyboardInterrupt):
+        cached_features(enc, dataset, tmp_path / "run", batch_size=4, chunk_windows=8, progress=False)
+    chunk = sorted((tmp_path / "run").glob("*.partial-c8/*.npy"))[0]
+    np.save(chunk, np.zeros((3, 2), dtype=np.float32))           # wrong shape: must not be assembled
+    spy.calls, spy.fail_at = 0, None
+    resumed = cached_features(enc, dataset, tmp_path / "run", batch_size=4, chunk_windows=8, progress=False)
+    assert spy.calls == 6 and "has shape (3, 2)" in caplog.text  # chunks 1, 3 and 4 (2 batches each)
+    np.testing.assert_array_equal(resumed, reference)

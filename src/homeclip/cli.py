@@ -8,6 +8,7 @@ import argparse
 import importlib
 import logging
 import sys
+import threading
 
 from .errors import UserError
 
@@ -51,17 +52,38 @@ def script_main(command: str, prog: str, argv: list[str] | None = None) -> int:
 
 
 def run_command(module, args: argparse.Namespace, prog: str, *, verbose: bool = False) -> int:
-    """Run a command module: user errors as one line (their exit code), Ctrl-C as 130, never a traceback."""
+    """Run a command module: user errors and file-system faults (read-only, full disk, permission denied,
+    missing folder) as one line with exit code 2, Ctrl-C as 130, never a traceback."""
+    from .io import describe_os_error
+    from .terminal import printable
+
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    previous_hook = threading.excepthook
+
+    def background_fault(hook_args) -> None:
+        # A library's writer thread (TensorBoard's) dies on a full or read-only disk: a log line, not a
+        # traceback; the library re-raises the error in the main thread, which ends with the one error line.
+        if isinstance(hook_args.exc_value, OSError):
+            logging.getLogger("homeclip").warning("a background writer stopped: %s",
+                                                  printable(describe_os_error(hook_args.exc_value)))
+        else:
+            previous_hook(hook_args)
+
+    threading.excepthook = background_fault
     try:
         return int(module.run(args) or 0)
     except UserError as err:
-        print(f"{prog}: error: {err}", file=sys.stderr)
+        print(f"{prog}: error: {printable(err)}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:
+        print(f"{prog}: error: {printable(describe_os_error(err))}", file=sys.stderr)
+        return UserError.exit_code
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        threading.excepthook = previous_hook
 
 
 if __name__ == "__main__":

@@ -39,27 +39,25 @@ def short_schedule(epochs: int, seed: int) -> dict[str, Any]:
 def run_experiment(exp: Experiment, *, say=print) -> dict:
     """Train every config, evaluate its best checkpoint on the test split, and write the comparison."""
     from .evaluation.compare import compare_runs
-    from .evaluation.evaluate import evaluate_checkpoint
+    from .evaluation.evaluate import EvalConfig, evaluate_checkpoint
     from .training.config import load_config
     from .training.trainer import train
 
     paths = exp.paths()
+    caches = {"text_cache_dir": str(exp.out / "cache" / "text"), "feature_cache_dir": str(exp.out / "cache" / "features")}
     eval_dirs: dict[str, Path] = {}
     for name, config_path in exp.configs.items():
         say(f"training '{name}' ({config_path.name})")
         cfg = load_config(config_path, {
             "train_data_path": str(paths["train"]), "val_data_path": str(paths["val"]),
             "vocab_path": str(paths["vocab"]), "output_dir": str(exp.out / "models" / name),
-            "device": exp.device,
-            "text_cache_dir": str(exp.out / "cache" / "text"),
-            "feature_cache_dir": str(exp.out / "cache" / "features"),
-            **exp.overrides, **exp.run_overrides.get(name, {}),
+            "device": exp.device, **caches, **exp.overrides, **exp.run_overrides.get(name, {}),
         })
         result = train(cfg)
         say(f"evaluating '{name}'")
         eval_dirs[name] = exp.out / "eval" / name
         evaluate_checkpoint(result.output_dir / "best_model.pt", paths["train"], paths["test"], paths["vocab"],
-                            eval_dirs[name], home=exp.home,
+                            eval_dirs[name], home=exp.home, cfg=EvalConfig(**caches),
                             device="cpu" if exp.device == "auto" else exp.device)
     say("comparing")
     table = compare_runs(list(eval_dirs.values()), exp.out / "compare")

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=256)
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:0 ...")
     parser.add_argument("--cache-dir", default=None,
-                        help="frozen-backbone feature cache (Chronos encoders); default: the one the checkpoint's training used")
+                        help="frozen-backbone feature cache (Chronos encoders); default $HOMECLIP_CACHE_DIR/features, "
+                             "else .cache/homeclip/features (where training puts it by default)")
     parser.add_argument("--no-figures", dest="figures", action="store_false",
                         help="skip the figures (t-SNE takes tens of seconds on large test sets)")
 
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate, write the report and print where it is."""
     from ..errors import UserError
     from ..evaluation.evaluate import EvalConfig, evaluate_checkpoint
+    from ..terminal import printable
 
     if args.batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {args.batch_size}")
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
                                   cfg=EvalConfig(batch_size=args.batch_size, figures=args.figures,
                                                 feature_cache_dir=args.cache_dir))
     for warning in results["warnings"]:
-        print(f"WARNING: {warning}")
+        print(f"WARNING: {printable(warning)}")     # may quote labels from the log
     for level in ("l1", "l2"):
         methods = results["levels"][level]["methods"]
         print(f"{level.upper()}: " + ", ".join(f"{name} macro-F1 {methods[name]['macro_f1']:.3f}"

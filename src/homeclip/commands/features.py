@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="TRAIN_CONFIG", default=None,
                         help="training config: channels (extra_channels, covariates), allow_fallback, cache dir")
     parser.add_argument("--cache-dir", metavar="DIR", default=None,
-                        help="feature cache folder (default: feature_cache_dir of the config, .cache/homeclip/features)")
+                        help="feature cache folder (default: feature_cache_dir of --config, else "
+                             "$HOMECLIP_CACHE_DIR/features, else .cache/homeclip/features)")
     parser.add_argument("--batch-size", type=int, default=64, help="windows per backbone call (default 64)")
     parser.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (default cpu)")
 
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     """Extract (or find) the features of each split and print where they are."""
     from dataclasses import replace
 
+    from .. import paths
     from ..data.batches import WindowDataset
     from ..data.store import load_split
     from ..data.vocab import Vocab
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     vocab = Vocab.load(args.vocab)
     # The same construction as training, so the cache entries written here are the ones training reads.
     encoder = build_sensor_encoder(cfg, vocab, args.device)
-    cache_dir = args.cache_dir or cfg.feature_cache_dir
+    cache_dir = paths.cache_dir("features", args.cache_dir or cfg.feature_cache_dir)
     info = encoder.backbone_info()
     used = info["used"] + (f" (FALLBACK: {info['fallback_reason']})" if info["fallback_reason"] else "")
     print(f"backbone {used}, family {info['family']}, {encoder.feature_dim} features per window")

@@ -14,6 +14,7 @@ from typing import Iterator
 
 from ..errors import UserError
 from ..io import atomic_dir, atomic_write_json
+from ..terminal import printable
 from .captions import caption_windows
 from .homes import Home, load_home
 from .readers import read_log
@@ -144,4 +145,4 @@ def format_summary(summary: dict) -> str:
                     for split, counts in summary["unk_counts"].items())
     lines.append(f"Events with values unseen in train (mapped to UNK): {unk}")
     lines.append(f"Output: {summary['out_dir']}/ ({', '.join(summary['files'].values())})")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)     # labels and names come from the log

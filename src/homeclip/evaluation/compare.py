@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ..errors import UserError
-from ..io import atomic_write_json, atomic_write_text
+from ..io import atomic_write_json, atomic_write_text, is_temp_name
 from .report import CSS, _fmt, model_summary
 
 RESULTS_FILE = "evaluation_results.json"
@@ -37,7 +37,8 @@ def find_results(path: str | Path) -> list[Path]:
         raise UserError("no such file or directory", path=str(path))
     if (path / RESULTS_FILE).is_file():
         return [path / RESULTS_FILE]
-    found = sorted(p for depth in ("*", "*/*", "*/*/*") for p in path.glob(f"{depth}/{RESULTS_FILE}"))
+    found = sorted(p for depth in ("*", "*/*", "*/*/*") for p in path.glob(f"{depth}/{RESULTS_FILE}")
+                   if not any(is_temp_name(part) for part in p.relative_to(path).parts))   # a killed run's staging
     if not found:
         raise UserError(f"no {RESULTS_FILE} here or below (run `homeclip evaluate` first)", path=str(path))
     return found

@@ -11,7 +11,7 @@ import datetime as _dt
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from ..data.batches import select_captions
 from ..data.homes import Home
 from ..data.windows import WindowSet
 from ..errors import UserError
+from ..paths import cache_dir
 from . import baselines, metrics, plots, zeroshot
 from .probe import ProbeConfig, knn_classify, linear_probe
 from .report import text_encoder_used
@@ -57,8 +58,9 @@ class EvalConfig:
     """Evaluation settings (all fixed in advance; nothing is tuned on the test split)."""
 
     batch_size: int = 256
-    feature_cache_dir: str | None = None  # frozen-backbone feature cache (Chronos encoders); None: the one the
-                                          # checkpoint's training used, so its features are not recomputed
+    feature_cache_dir: str | None = None  # frozen-backbone feature cache (Chronos encoders) and caption-embedding
+    text_cache_dir: str | None = None     # cache; None: paths.cache_dir's default, the one training uses by
+                                          # default. Never the checkpoint's config: it does not decide writes.
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     zeroshot_knn_k: int = 5              # capped per level at the fewest descriptions any label has
     retrieval_ks: tuple[int, ...] = (1, 5, 10)
@@ -90,7 +92,8 @@ def evaluate_model(model, train: WindowSet, test: WindowSet, home: Home, cfg: Ev
     t = time.perf_counter()
     log.info("embedding %d train and %d test windows", len(train), len(test))
     train_emb, test_emb = (zeroshot.unit_rows(model.embed_windows(w, batch_size=cfg.batch_size, progress=cfg.progress,
-                                                                  cache_dir=cfg.feature_cache_dir))
+                                                                  cache_dir=cache_dir("features",
+                                                                                      cfg.feature_cache_dir)))
                            for w in (train, test))
     timings["embed_windows_s"] = time.perf_counter() - t
 
@@ -219,9 +222,7 @@ def evaluate_checkpoint(checkpoint: str | Path, train_data: str | Path, test_dat
     from ..training.checkpoint import load_model
 
     checkpoint = Path(checkpoint)
-    model = load_model(checkpoint, device=device)          # a missing file is a UserError there
-    if cfg.feature_cache_dir is None and (model.config or {}).get("feature_cache_dir"):
-        cfg = replace(cfg, feature_cache_dir=model.config["feature_cache_dir"])
+    model = load_model(checkpoint, device=device, text_cache_dir=cfg.text_cache_dir)   # missing: a UserError
     if text_encoder is not None:
         model.set_text_encoder(text_encoder)
     train, test = load_split(train_data), load_split(test_data)

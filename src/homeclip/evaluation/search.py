@@ -19,8 +19,8 @@ import numpy as np
 from ..data.windows import WindowSet
 from ..errors import UserError
 from ..io import atomic_path, atomic_write_json, file_sha256
-
-CACHE_ENV = "HOMECLIP_CACHE_DIR"
+from ..paths import CACHE_ENV
+from ..terminal import printable
 CAPTION_STYLE_ORDER = ("long_natural", "short_natural", "long_structured", "short_structured")
 
 
@@ -180,7 +180,7 @@ def format_hits(result: dict) -> str:
     lines.append(f'window index {"from cache" if result["cache_hit"] else "built"}, '
                  f'{result["queries_cached"]}/{len(result["queries"])} queries from cache; '
                  f'total {t["total_s"]:.2f}s (model load {t["load_model_s"]:.2f}s)')
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)     # rooms, labels and captions come from the log
 
 
 def _cache_folder(cache_dir: str | Path | None) -> Path:

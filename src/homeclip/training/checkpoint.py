@@ -23,26 +23,50 @@ FORMAT = "homeclip.checkpoint/1"
 _STEP_FILE = re.compile(r"^checkpoint_step_(\d+)\.pt$")
 
 
+# What every checkpoint holds (key -> type), checked on load so that a foreign dict fails with one sentence.
+_REQUIRED = {"config": dict, "vocab": dict, "encoder": dict, "text_dim": int, "model": dict}
+
+
 def save_checkpoint(path: str | Path, payload: dict) -> Path:
     """Write `payload` atomically with torch.save (a crash never leaves a half-written file)."""
-    with atomic_path(path) as tmp:
-        torch.save({"format": FORMAT, **payload}, tmp)
+    # Through a file object: torch.save to a path turns a full disk into an opaque RuntimeError.
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        torch.save({"format": FORMAT, **payload}, fh)
     return Path(path)
 
 
-def load_checkpoint(path: str | Path, device: str = "cpu") -> dict:
-    """Read a checkpoint with weights_only=True; a missing or foreign file is a UserError."""
+def load_checkpoint(path: str | Path, device: str = "cpu", *, complete: bool = False) -> dict:
+    """Read a checkpoint with weights_only=True; a missing, empty, truncated or foreign file is a UserError.
+
+    `complete`: also require what a model is rebuilt from (config, vocab, encoder, text_dim, model)."""
+    import warnings
+
     path = Path(path)
     if not path.is_file():
         raise UserError("checkpoint not found", path=str(path))
     try:
-        ckpt = torch.load(path, map_location=device, weights_only=True)
+        with warnings.catch_warnings():    # torch warns about pickle protocols of foreign files
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location=device, weights_only=True)
+    except OSError:
+        raise                               # permission denied, I/O error: the file-system sentence
     except Exception as err:  # noqa: BLE001 - any unpickling failure means "not a usable checkpoint"
-        raise UserError(f"cannot read checkpoint ({type(err).__name__}: {str(err).splitlines()[0][:200]})",
-                        path=str(path)) from None
+        what = "an empty file" if path.stat().st_size == 0 else f"unreadable as one: {type(err).__name__}"
+        raise UserError(f"not a homeclip checkpoint ({what})", path=str(path)) from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise UserError(f"not a homeclip checkpoint (expected format {FORMAT})", path=str(path))
+    if complete:
+        _check_complete(ckpt, path)
     return ckpt
+
+
+def _check_complete(ckpt: dict, path: Path) -> None:
+    bad = [key for key, typ in _REQUIRED.items() if not isinstance(ckpt.get(key), typ)]
+    encoder = ckpt.get("encoder") if isinstance(ckpt.get("encoder"), dict) else {}
+    if not isinstance(encoder.get("kind"), str) or not isinstance(encoder.get("config"), dict):
+        bad.append("encoder.kind/config")
+    if bad:
+        raise UserError(f"not a homeclip checkpoint (missing or malformed: {', '.join(bad)})", path=str(path))
 
 
 def step_checkpoints(output_dir: str | Path) -> list[tuple[int, Path]]:
@@ -103,6 +127,7 @@ class TrainedModel:
     vocab: object
     meta: dict
     device: str = "cpu"
+    text_cache_dir: str | Path | None = None    # None: the default location (paths.cache_dir), never the config's
     _text_encoder: object = field(default=None, repr=False)
 
     @property
@@ -114,8 +139,10 @@ class TrainedModel:
             used = self.meta.get("text_encoder", {})
             # After a fallback in training, load the model that was actually used (no hub probe).
             name = used["used"] if used.get("fallback_reason") else self.config["text_model_name"]
+            from ..paths import cache_dir
+
             enc = TextEncoder(name, allow_fallback=self.config.get("allow_fallback", True),
-                              cache_dir=self.config.get("text_cache_dir"), device=self.device)
+                              cache_dir=cache_dir("text", self.text_cache_dir), device=self.device)
             self.set_text_encoder(enc)
             if used.get("used") and enc.model_used != used["used"]:
                 raise UserError(f"this checkpoint was trained with text encoder '{used['used']}' but "
@@ -171,22 +198,29 @@ def model_from_checkpoint(ckpt: dict, device: str = "cpu"):
     from .model import ClipModel, rebuild_sensor_encoder
 
     cfg = ckpt["config"]
-    encoder = rebuild_sensor_encoder(ckpt["encoder"]["kind"], ckpt["encoder"]["config"], device)
-    model = ClipModel(encoder, int(ckpt["text_dim"]), int(cfg["output_dim"]), cfg["temperature_init"],
-                      cfg["learnable_temperature"])
-    missing, unexpected = model.load_state_dict(ckpt["model"], strict=False)
+    try:
+        encoder = rebuild_sensor_encoder(ckpt["encoder"]["kind"], ckpt["encoder"]["config"], device)
+        model = ClipModel(encoder, int(ckpt["text_dim"]), int(cfg["output_dim"]), cfg["temperature_init"],
+                          cfg["learnable_temperature"])
+        missing, unexpected = model.load_state_dict(ckpt["model"], strict=False)
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:   # a foreign or damaged description
+        detail = (str(err).strip().splitlines() or [""])[0][:160]
+        raise UserError(f"the checkpoint's model cannot be rebuilt ({type(err).__name__}: {detail})") from None
     if missing or unexpected:
         raise UserError(f"checkpoint weights do not fit the rebuilt model (missing {missing[:5]}, "
                         f"unexpected {unexpected[:5]})")
     return model.to(device).eval(), Vocab({k: list(v) for k, v in ckpt["vocab"].items()})
 
 
-def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
-    """A TrainedModel from any homeclip checkpoint (best_model.pt, final_model.pt, checkpoint_step_<N>.pt)."""
-    ckpt = load_checkpoint(path, device)
+def load_model(path: str | Path, device: str = "cpu", *, text_cache_dir: str | Path | None = None) -> TrainedModel:
+    """A TrainedModel from any homeclip checkpoint (best_model.pt, final_model.pt, checkpoint_step_<N>.pt).
+
+    `text_cache_dir`: where caption embeddings are cached (None: the default rule of `paths.cache_dir`)."""
+    ckpt = load_checkpoint(path, device, complete=True)
     model, vocab = model_from_checkpoint(ckpt, device)
     meta = {"encoder": ckpt["encoder"]["kind"], "encoder_config": ckpt["encoder"]["config"],
             "backbone_info": ckpt.get("backbone_info", {}), "text_encoder": ckpt.get("text_encoder", {}),
             "temperature": ckpt.get("temperature"), "step": ckpt.get("step"), "epoch": ckpt.get("epoch"),
             "checkpoint": str(path), **ckpt.get("meta", {})}
-    return TrainedModel(model=model, config=ckpt["config"], vocab=vocab, meta=meta, device=device)
+    return TrainedModel(model=model, config=ckpt["config"], vocab=vocab, meta=meta, device=device,
+                        text_cache_dir=text_cache_dir)

@@ -67,8 +67,8 @@ class TrainConfig:
     extra_channels: list[str] = field(default_factory=list)   # extra Chronos input channels (encoders helper)
     covariates: bool = False             # Chronos-2 past covariates
     feature_cache: bool = True           # frozen backbone: compute features once, train the head on the cache
-    feature_cache_dir: str = ".cache/homeclip/features"
-    text_cache_dir: str = ".cache/homeclip/text"
+    feature_cache_dir: str = ""          # "": $HOMECLIP_CACHE_DIR/features, else .cache/homeclip/features
+    text_cache_dir: str = ""             # "": $HOMECLIP_CACHE_DIR/text, else .cache/homeclip/text
     seed: int = 0
     device: str = "auto"                 # auto | cpu | cuda | cuda:N
     amp_dtype: str = "bfloat16"          # float16 adds a gradient scaler

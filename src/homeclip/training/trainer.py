@@ -38,7 +38,8 @@ from ..data.batches import WindowDataset, collate, select_captions
 from ..data.vocab import Vocab
 from ..data.windows import WindowSet
 from ..errors import UserError
-from ..io import atomic_write_json, atomic_write_text, file_sha256
+from ..io import atomic_write_json, atomic_write_text, file_sha256, with_path
+from ..paths import cache_dir
 from . import distributed as dist_utils
 from .checkpoint import (
     load_checkpoint,
@@ -313,7 +314,7 @@ class Trainer:
             from ..encoders.text import TextEncoder
 
             text_encoder = TextEncoder(cfg.text_model_name, allow_fallback=cfg.allow_fallback,
-                                       cache_dir=cfg.text_cache_dir, device=self.device)
+                                       cache_dir=cache_dir("text", cfg.text_cache_dir), device=self.device)
         self.text_encoder = text_encoder
         if text_encoder.fallback_reason:
             log.warning("text encoder: requested '%s', using '%s' (%s)", cfg.text_model_name,
@@ -362,10 +363,11 @@ class Trainer:
         from ..encoders.cache import cached_features
 
         show = self.progress and self.dist.is_main
+        folder = cache_dir("features", cfg.feature_cache_dir)
 
         def features(ds: WindowDataset) -> torch.Tensor:
-            arr = self._main_first(lambda: cached_features(encoder, ds, cfg.feature_cache_dir,
-                                                           batch_size=cfg.eval_batch_size, progress=show))
+            arr = self._main_first(lambda: cached_features(encoder, ds, folder, batch_size=cfg.eval_batch_size,
+                                                           progress=show))
             return torch.from_numpy(np.array(arr, dtype=np.float32)).to(self.device)   # copy: the cache is read-only
 
         self.train_features = features(self.train_ds)
@@ -399,35 +401,77 @@ class Trainer:
             p.unlink()
 
     def _load_resume(self, path: Path) -> None:
-        ckpt = load_checkpoint(path, "cpu")
+        ckpt = load_checkpoint(path, "cpu", complete=True)
         state = ckpt.get("train_state")
         if state is None:
             raise UserError("this checkpoint holds no training state (use a checkpoint_step_<N>.pt)", path=str(path))
+        self._check_resumable(ckpt, path)
         changed = sorted(k for k, v in ckpt["config"].items()
                          if k not in RESUME_FREE_KEYS and self.cfg.to_dict().get(k) != v)
         if changed:
             log.warning("resuming with changed config keys %s: the run will not match an uninterrupted one",
                         changed)
-        self.model.load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
-        self.bank.load_state_dict(state["bank"])
+        try:
+            self.model.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            self.scaler.load_state_dict(state["scaler"])
+            self.bank.load_state_dict(state["bank"])
+            rngs = state["rng"]
+            set_rng_state(rngs[min(self.dist.rank, len(rngs) - 1)])
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as err:
+            detail = (str(err).strip().splitlines() or [""])[0][:160]
+            raise UserError(f"cannot resume from this checkpoint: it does not fit this run ({type(err).__name__}: "
+                            f"{detail})", path=str(path)) from None
         self.step = int(ckpt["step"])
         self.best_val_loss, self.best_step = state["best_val_loss"], state["best_step"]
         self.last_loss = state.get("last_loss")
-        rngs = state["rng"]
-        set_rng_state(rngs[min(self.dist.rank, len(rngs) - 1)])
         if self.dist.is_main:
             self._truncate_metrics(self.step)
         log.info("resumed from %s at step %d", path, self.step)
 
+    def _check_resumable(self, ckpt: dict, path: Path) -> None:
+        """Refuse, before anything is loaded, a checkpoint whose step lies outside this run's schedule or whose
+        weights and optimizer state do not have this model's shapes."""
+        state = ckpt["train_state"]
+        step = ckpt.get("step")
+        problems = []
+        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= self.total_steps:
+            problems.append(f"its step {step!r} is outside this run's schedule (0..{self.total_steps} steps)")
+        missing = [k for k in ("optimizer", "scheduler", "scaler", "bank", "rng", "best_val_loss", "best_step")
+                   if k not in state]
+        if missing or not isinstance(state.get("rng"), list) or not state.get("rng"):
+            problems.append(f"its training state lacks {', '.join(missing) or 'the RNG states'}")
+        own = self.model.state_dict()
+        saved = ckpt["model"]
+        wrong = [k for k, v in own.items() if torch.is_tensor(v)
+                 and (not torch.is_tensor(saved.get(k)) or saved[k].shape != v.shape)]
+        if wrong:
+            k = wrong[0]
+            found = tuple(saved[k].shape) if torch.is_tensor(saved.get(k)) else "nothing"
+            problems.append(f"its weights do not match this model ({len(wrong)} tensor(s), e.g. {k}: expected "
+                            f"{tuple(own[k].shape)}, found {found})")
+        if problems:
+            raise UserError("cannot resume from this checkpoint: " + "; ".join(problems), path=str(path))
+
     def _truncate_metrics(self, step: int) -> None:
-        """Drop metric lines written after `step` by the interrupted run (they will be produced again)."""
+        """Drop metric lines written after `step` by the interrupted run (they will be produced again), and any
+        line it could not finish (a crash during a write tears the last line): counted in a warning."""
         path = self.out / "metrics.jsonl"
-        if path.is_file():
-            keep = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
-            atomic_write_text(path, "".join(ln + "\n" for ln in keep))
+        if not path.is_file():
+            return
+        keep, torn = [], 0
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if not line.strip():
+                continue
+            record = _metric_record(line)
+            if record is None:
+                torn += 1
+            elif record["step"] <= step:
+                keep.append(line)
+        if torn:
+            log.warning("%s: dropped %d unreadable line(s) (a run stopped in the middle of writing)", path, torn)
+        atomic_write_text(path, "".join(ln + "\n" for ln in keep))
 
     # -- batches ----------------------------------------------------------------------------------------
     def _batches(self, batches: list[np.ndarray]) -> Iterator[tuple[torch.Tensor, dict]]:
@@ -648,12 +692,12 @@ class Trainer:
         """Train to the end (or to Ctrl-C, after saving a checkpoint) and write every output."""
         cfg = self.cfg
         logger = MetricLogger(self.out, cfg, resume_step=self.step, enabled=self.dist.is_main)
-        if self.dist.is_main:
-            self._write_hyperparameters()
         in_main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, self._request_stop) if in_main_thread else None
         validated_at = None
         try:
+            if self.dist.is_main:
+                self._write_hyperparameters()
             from tqdm.auto import tqdm
 
             bar = tqdm(total=self.total_steps, initial=self.step, unit="step", desc="train",
@@ -700,6 +744,17 @@ class Trainer:
                          time.time() - self.t_start)
 
 
+def _metric_record(line: str) -> dict | None:
+    """A metrics.jsonl line as a dict with an integer step, or None when it is torn or not a record."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+        return None
+    return record
+
+
 class MetricLogger:
     """metrics.jsonl + TensorBoard (+ wandb when asked for and installed); inert on non-main ranks."""
 
@@ -710,32 +765,53 @@ class MetricLogger:
             return
         out.mkdir(parents=True, exist_ok=True)
         self.jsonl = open(out / "metrics.jsonl", "a", encoding="utf-8")
-        from torch.utils.tensorboard import SummaryWriter
+        self.tb_dir = out / "tb"
+        try:
+            from torch.utils.tensorboard import SummaryWriter
 
-        self.tb = SummaryWriter(log_dir=str(out / "tb"), purge_step=resume_step or None)
-        if cfg.use_wandb:
-            self.wandb = start_wandb(cfg, out)
+            self.tb = SummaryWriter(log_dir=str(self.tb_dir), purge_step=resume_step or None)
+            if cfg.use_wandb:
+                self.wandb = start_wandb(cfg, out)
+        except BaseException as err:
+            with contextlib.suppress(OSError):
+                self.close()
+            if isinstance(err, OSError):   # TensorBoard's first write fails in its thread, naming no file
+                raise with_path(err, self.tb_dir) from err
+            raise
 
     def write(self, entry: dict) -> None:
         """One metrics line, the same scalars to TensorBoard and wandb."""
         if not self.enabled:
             return
-        self.jsonl.write(json.dumps(entry) + "\n")
-        self.jsonl.flush()
-        for key, value in entry.items():
-            if key not in ("step", "epoch"):
-                self.tb.add_scalar(f"{'val' if key.startswith('val_') else 'train'}/{key}", value, entry["step"])
+        try:
+            self.jsonl.write(json.dumps(entry) + "\n")
+            self.jsonl.flush()
+        except OSError as err:   # a full disk fails in write(), naming no file: name it
+            raise with_path(err, self.jsonl.name) from err
+        try:
+            for key, value in entry.items():
+                if key not in ("step", "epoch"):
+                    self.tb.add_scalar(f"{'val' if key.startswith('val_') else 'train'}/{key}", value,
+                                       entry["step"])
+        except OSError as err:   # re-raised from TensorBoard's writer thread
+            raise with_path(err, self.tb_dir) from err
         if self.wandb is not None:
             self.wandb.log({k: v for k, v in entry.items() if k != "step"}, step=entry["step"])
 
     def close(self) -> None:
-        """Flush and close every sink."""
+        """Flush and close every sink, each even when another fails (the first failure is raised after)."""
         if not self.enabled:
             return
-        self.jsonl.close()
-        self.tb.close()
-        if self.wandb is not None:
-            self.wandb.finish()
+        failure = None
+        for close, path in ((self.jsonl.close, self.jsonl.name), (getattr(self.tb, "close", None), self.tb_dir),
+                            (getattr(self.wandb, "finish", None), self.tb_dir.parent)):
+            try:
+                if close is not None:
+                    close()
+            except OSError as err:
+                failure = failure or with_path(err, path)
+        if failure is not None:
+            raise failure
 
 
 def _network_available(host: str = "api.wandb.ai", timeout: float = 2.0) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import UserError
+from ...paths import PLAIN_NAME, is_plain_name
 
 log = logging.getLogger(__name__)
 
@@ -156,8 +157,8 @@ def parse_home(doc: Any, path: str | Path = "<home>") -> Home:
         if not isinstance(doc[key], typ):
             raise _bad(where, key, expected, doc[key])
     name = doc["name"].strip()
-    if not name:
-        raise _bad(where, "name", "a non-empty string", doc["name"])
+    if not is_plain_name(name):       # it becomes part of output paths (<home>_train.json, seq<N>/ folders)
+        raise _bad(where, "name", PLAIN_NAME, doc["name"])
     sensors = {sid: _parse_sensor(sid, entry, where) for sid, entry in doc["sensors"].items()}
     if not sensors:
         raise _bad(where, "sensors", "at least one sensor", doc["sensors"])
