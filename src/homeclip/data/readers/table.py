@@ -74,7 +74,7 @@ def read_table(source: "str | Path | pd.DataFrame", options: "ReadOptions") -> E
         raise UserError(f"found no state column among {list(table.frame.columns)}; name one with --columns "
                         "state=COLUMN (or value=COLUMN for numeric readings)", path=path)
     cells = {role: _text(table.frame[column]) for role, column in roles.items() if role != "time"}
-    times, notes = parse_table_times(table.frame[roles["time"]], options.time_format, options.timezone)
+    times, notes = table_times(table, roles["time"], options)
     report.notes += [f"{path}: {note}" for note in notes]
     keep = _check_rows(table, times, cells, bad)
     values = _values(cells, keep, table, bad)
@@ -88,7 +88,7 @@ def read_table(source: "str | Path | pd.DataFrame", options: "ReadOptions") -> E
     order = np.argsort(times, kind="stable")
     times, values, sensors, states, linenos = times[order], values[order], sensors[order], states[order], linenos[order]
     row_labels = cells["label"].to_numpy(dtype=object)[keep][order] if "label" in cells else None
-    labels, primary = _labels(times, row_labels, options, report)
+    labels, primary = _labels(times, row_labels, options, report, binary=np.isnan(values))
     return build_event_log(report, times, list(sensors), list(states), values, labels, primary)
 
 
@@ -193,6 +193,14 @@ def map_columns(table: Table, kind: str, columns: Mapping[str, str] | None) -> d
 # ------------------------------------------------------------------------------------------------ rows
 
 
+def table_times(table: Table, column: str, options: "ReadOptions") -> tuple[np.ndarray, list[str]]:
+    """parse_table_times for one column, its errors naming the table."""
+    try:
+        return parse_table_times(table.frame[column], options.time_format, options.timezone)
+    except UserError as err:
+        raise UserError(f"column {column!r}: {err}", path=table.path) from None
+
+
 def _text(column: pd.Series) -> pd.Series:
     """A column's cells as stripped strings ("" for missing cells)."""
     values = column.astype(object)
@@ -223,11 +231,13 @@ def _values(cells: dict[str, pd.Series], keep: np.ndarray, table: Table, bad: Ba
     raw_values = cells["value"].tolist() if "value" in cells else [""] * len(states)
     values = np.full(len(states), np.nan)
     for row in np.flatnonzero(keep):
-        state = states[row] or raw_values[row]
-        value = reading_value(state) if state else None
-        if value is None or (not states[row] and np.isnan(value)):
-            bad.add(int(table.linenos[row]), EXPECTED_STATE if state else "a state or a value",
-                    _row_text(table, row))
+        if states[row]:
+            value, expected = reading_value(states[row]), EXPECTED_STATE
+        else:    # no state: the value column must hold a finite number
+            value, expected = reading_value(raw_values[row]) if raw_values[row] else None, "a state or a value"
+            value = None if value is not None and np.isnan(value) else value
+        if value is None:
+            bad.add(int(table.linenos[row]), expected, _row_text(table, row))
             keep[row] = False
         else:
             values[row] = value
@@ -241,8 +251,8 @@ def _row_text(table: Table, row: int) -> str:
 # ------------------------------------------------------------------------------------------------ labels
 
 
-def _labels(times: np.ndarray, row_labels: np.ndarray | None, options: "ReadOptions",
-            report: ParseReport) -> tuple[np.ndarray, np.ndarray]:
+def _labels(times: np.ndarray, row_labels: np.ndarray | None, options: "ReadOptions", report: ParseReport,
+            binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-event labels from the label column (each event its own) or from the interval table."""
     if row_labels is not None and options.labels is not None:
         raise UserError("the event table has a label column and an activity-interval table was given too; use "
@@ -254,9 +264,9 @@ def _labels(times: np.ndarray, row_labels: np.ndarray | None, options: "ReadOpti
         return labels_from_spans(len(times), [])
     intervals = read_interval_table(options.labels, options, report)
     labels, primary = labels_from_spans(len(times), label_spans(times, intervals))
-    n_unlabelled = sum(1 for open_labels in labels if not open_labels)
+    n_unlabelled = sum(1 for open_labels in labels[binary] if not open_labels)
     if n_unlabelled:
-        report.notes.append(f"{n_unlabelled} of {len(times)} events lie outside every activity interval "
+        report.notes.append(f"{n_unlabelled} of {int(binary.sum())} events lie outside every activity interval "
                             "(unlabelled)")
     return labels, primary
 
@@ -269,8 +279,8 @@ def read_interval_table(source: "str | Path | pd.DataFrame", options: "ReadOptio
     table = load_table(source, report, bad)
     table.path = path
     roles = map_columns(table, "intervals", options.columns)
-    start, start_notes = parse_table_times(table.frame[roles["start"]], options.time_format, options.timezone)
-    end, _ = parse_table_times(table.frame[roles["end"]], options.time_format, options.timezone)
+    start, start_notes = table_times(table, roles["start"], options)
+    end, _ = table_times(table, roles["end"], options)
     report.notes += [f"{path}: {note}" for note in start_notes]
     activity = _text(table.frame[roles["activity"]])
     keep = ~np.isnat(start) & ~np.isnat(end)

@@ -23,7 +23,8 @@ SNIFF_BYTES = 65536
 # a BOM that is not at the start of the file: none belongs inside a field of a text log.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-BINARY_SHARE = 0.01          # more control bytes than this share of the file's start: a binary file
+BINARY_SHARE = 0.01          # more control bytes than this share of the file's start (and at least
+BINARY_MIN = 3               # this many): a binary file; fewer make their lines bad lines
 _BOMS = ((b"\xff\xfe\x00\x00", "utf-32", "UTF-32"), (b"\x00\x00\xfe\xff", "utf-32", "UTF-32"),
          (b"\xff\xfe", "utf-16", "UTF-16"), (b"\xfe\xff", "utf-16", "UTF-16"))
 
@@ -86,7 +87,7 @@ def decode_text(data: bytes, path: str | Path, *, partial: bool = False) -> tupl
     _check_not_empty(data.removeprefix(b"\xef\xbb\xbf").decode("latin-1"), path)
     head = data[:SNIFF_BYTES]
     n_control = len(_CONTROL_BYTES.findall(head))
-    if n_control > BINARY_SHARE * len(head):
+    if n_control >= BINARY_MIN and n_control > BINARY_SHARE * len(head):
         first = _CONTROL_BYTES.search(head)
         raise UserError(f"is a binary file ({n_control} control bytes in its first {len(head)}, e.g. "
                         f"0x{head[first.start()]:02x} at offset {first.start()}), not a text sensor log", path=path)
@@ -145,6 +146,8 @@ def read_head_lines(path: str | Path, limit: int) -> list[str]:
         head = fh.read(SNIFF_BYTES)
     text, _ = decode_text(head, path, partial=True)
     lines = [ln for ln in split_lines(text) if ln.strip()]
+    if not lines:
+        raise UserError("the file is empty; expected a sensor log", path=str(path))
     if len(head) == SNIFF_BYTES and len(lines) > 1:
         lines.pop()                    # the last line may be cut in the middle
     return lines[:limit]

@@ -215,7 +215,7 @@ def _to_local(instants: pd.Series, timezone: str | None, why: str, notes: list[s
     notes.append(f"zone-aware times converted to naive local time in {timezone}"
                  + (f"; the UTC offset changes {changes} times (daylight saving): local times repeat or skip "
                     "an hour there" if changes else ""))
-    return local.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    return local.dt.tz_localize(None).to_numpy(dtype="datetime64[us]", copy=True)
 
 
 def _naive(times: pd.Series, timezone: str | None, notes: list[str]) -> np.ndarray:
@@ -230,4 +230,4 @@ def _naive(times: pd.Series, timezone: str | None, notes: list[str]) -> np.ndarr
             notes.append(f"naive times kept as written; in {timezone}, {n_gap} fall in an hour skipped by a "
                          f"daylight-saving change and {n_repeat} in a repeated hour (their order there is "
                          "the file's, sorted by time)")
-    return times.to_numpy(dtype="datetime64[us]")
+    return times.to_numpy(dtype="datetime64[us]", copy=True)
