@@ -116,6 +116,17 @@ def test_windows_never_span_two_files_and_delta_t_restarts(tmp_path):
     assert windows.time_delta[first_of_b, 0] == 0.0 and windows.time_delta[first_of_b, 1] == 30.0
 
 
+def test_segments_cut_at_gaps_and_source_changes_and_delta_t_restarts():
+    from homeclip.data.segments import event_time_deltas, segment_bounds
+
+    t = np.array([0, 10, 20, 5, 15, 10_000], dtype=np.int64) * 1_000_000
+    source = np.array([0, 0, 0, 1, 1, 1], dtype=np.int32)
+    starts, ends = segment_bounds(t, 3600.0, source)
+    assert starts.tolist() == [0, 3, 5] and ends.tolist() == [3, 5, 6]
+    assert segment_bounds(t[:3], 3600.0)[0].tolist() == [0]
+    assert event_time_deltas(t, source).tolist() == [0, 10, 10, 0, 10, 9985]
+
+
 def test_fixed_duration_windows_with_files_overlapping_in_time(tmp_path):
     a = write(tmp_path, "a.txt", day_log("2010-01-01", n=40))
     b = write(tmp_path, "b.txt", day_log("2010-01-01", n=40, sensor="M002"))    # the same hours

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import UserError
+from .segments import event_time_deltas, segment_bounds, sources_of, unsorted_by_source
 
 if TYPE_CHECKING:  # only for type hints: keeps this module importable without pandas-heavy readers
     from .events import EventLog
@@ -267,8 +268,8 @@ def event_features(log: "EventLog", home: "Home", default_label: str | None = No
     """Every per-event feature of a log, vectorised (a Milan-scale log takes well under a second)."""
     frame = log.frame
     time = frame["time"].to_numpy().astype("datetime64[us]").astype(np.int64)
-    source = _sources_of(frame)
-    if _unsorted(time, source):   # the EventLog contract says sorted by (source, time); be safe for hand-made logs
+    source = sources_of(frame)
+    if unsorted_by_source(time, source):   # the EventLog contract says sorted by (source, time); be safe for hand-made logs
         order = np.lexsort((time, source))
         frame, time, source = frame.iloc[order], time[order], source[order]
     time_delta = event_time_deltas(time, source)
@@ -299,51 +300,7 @@ def event_features(log: "EventLog", home: "Home", default_label: str | None = No
                          label=label, label_names=label_names, source=source)
 
 
-def _sources_of(frame) -> np.ndarray:
-    """The source (file index) of each event; 0 for a frame without a source column."""
-    if "source" not in frame.columns:
-        return np.zeros(len(frame), dtype=np.int32)
-    return frame["source"].to_numpy().astype(np.int32)
-
-
-def _unsorted(time: np.ndarray, source: np.ndarray) -> bool:
-    """True unless events are sorted by source, then time."""
-    if time.size < 2:
-        return False
-    step_source, step_time = np.diff(source), np.diff(time)
-    return bool(np.any(step_source < 0) or np.any((step_source == 0) & (step_time < 0)))
-
-
-def event_time_deltas(time_us: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """Seconds since the previous event of the same source (float32); 0 for the first event of each source,
-    so the silence between two files is never a Δt."""
-    delta = np.diff(time_us, prepend=time_us[:1]).astype(np.float64)
-    delta[_source_starts(source)] = 0.0
-    return (delta / _US_PER_S).astype(np.float32)
-
-
-def _source_starts(source: np.ndarray) -> np.ndarray:
-    """Indices where a new source begins (0 included when there are events)."""
-    if source.size == 0:
-        return np.zeros(0, np.int64)
-    return np.concatenate([[0], np.flatnonzero(np.diff(source) != 0) + 1]).astype(np.int64)
-
-
 # ------------------------------------------------------------------------------------------ windowing
-
-
-def segment_bounds(time_us: np.ndarray, max_gap: float,
-                   source: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Start (inclusive) and end (exclusive) event index of each segment: the log cut at silences > max_gap and
-    wherever the source (file) changes."""
-    n = time_us.shape[0]
-    if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    cut = np.diff(time_us) > max_gap * _US_PER_S
-    if source is not None and source.shape[0] == n:
-        cut |= np.diff(source) != 0
-    cuts = np.flatnonzero(cut) + 1
-    return np.concatenate([[0], cuts]).astype(np.int64), np.concatenate([cuts, [n]]).astype(np.int64)
 
 
 def _ranges(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -108,7 +108,8 @@ def read_interval_file(path: str | Path, role: str, report: ParseReport, skip_ba
     header = _find_header(lines)
     columns = DEFAULT_COLUMNS[role] if header is None else _check_header(lines[header], role, path_str, header + 1)
     variant = SCHEMAS[tuple(c.lower() for c in columns)][1]
-    id_names = _preamble_names(lines[:header] if header is not None else [])
+    id_names = _preamble_names([line for i, line in enumerate(lines[:header] if header is not None else [], 1)
+                                if i not in text.control])
     expected = f"'start<TAB>end<TAB>{'<TAB>'.join(columns)}'"
     starts: list[str] = []
     ends: list[str] = []
