@@ -4,7 +4,8 @@ every format. Every input gives either a clean success (an EventLog that keeps t
 dataset) or one sentence naming the file (and the line when a line is at fault), exit 2 and no output —
 never a traceback (any other exception fails the test and hypothesis shrinks it).
 
-The default profile tries a few hundred inputs; `pytest -m slow tests/test_fuzz_readers.py` tries thousands.
+The default profile tries a few hundred inputs (about 15 s); the long profile, marked slow and run only when
+asked (`HOMECLIP_FUZZ_LONG=1 pytest -m slow tests/test_fuzz_readers.py`), tries 1300 more.
 Set HOMECLIP_FUZZ_COUNTS=FILE to write the tally (inputs tried, clean errors, clean successes) as JSON.
 """
 from __future__ import annotations
@@ -34,6 +35,8 @@ from homeclip.errors import UserError  # noqa: E402
 TALLY: Counter = Counter()
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+LONG = pytest.mark.skipif(not os.environ.get("HOMECLIP_FUZZ_LONG"),
+                          reason="long fuzz profile: set HOMECLIP_FUZZ_LONG=1 to run it")
 
 
 def _casas(days: int = 3, per_day: int = 12) -> str:
@@ -201,6 +204,7 @@ def test_fuzzed_logs_read_cleanly_or_fail_with_one_sentence(case):
 
 
 @pytest.mark.slow
+@LONG
 @SLOW
 @given(case=fuzzed_inputs())
 def test_fuzzed_logs_read_cleanly_or_fail_with_one_sentence_long(case):
@@ -256,6 +260,7 @@ def test_fuzzed_prepare_gives_a_dataset_or_exit_2_and_nothing(case, home):
 
 
 @pytest.mark.slow
+@LONG
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=fuzzed_folders(), home=st.sampled_from(["milan", "none"]))
 def test_fuzzed_prepare_gives_a_dataset_or_exit_2_and_nothing_long(case, home):

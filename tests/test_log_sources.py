@@ -78,6 +78,7 @@ def test_folder_skips_non_logs_and_reads_the_activity_file_as_labels(tmp_path):
     write(folder, "empty.txt", "")
     write(folder, ".hidden", "2011-11-28 02:27:59 M001 ON\n")
     log = read_log(folder)
+    assert read_log(folder, "intervals").report.skipped_files == log.report.skipped_files   # format given: same
     assert log.sources == [str(folder / "HomeX_Sensors.txt")]
     assert list(log.frame["label"]) == ["Sleeping", "Sleeping"]
     assert log.report.skipped_files == [f"{folder / 'README.md'}: is not a recognised sensor log",

@@ -96,7 +96,9 @@ def read_log(raw: "str | Path | Iterable[str | Path] | pd.DataFrame", fmt: str =
     skipped: list[str] = []
     for path in inputs.files:
         try:
-            chosen.append((path, fmt if fmt != "auto" else detect_format(path)))
+            # A folder/glob member is checked for being a log even when the format is given.
+            detected = detect_format(path) if fmt == "auto" or path in inputs.optional else fmt
+            chosen.append((path, fmt if fmt != "auto" else detected))
         except UserError as err:
             if path not in inputs.optional:
                 raise

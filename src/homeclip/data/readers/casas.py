@@ -4,8 +4,9 @@ A line is `date time sensor state [annotation]`, fields separated by any run of 
 tab-separated Cairo/Kyoto layout, a tab between date and time, CRLF ends and trailing empty fields all read
 the same). Fractions of a second may be missing or shorter than 6 digits (`.14962` is 0.14962 s). States are
 upper-cased; a state that parses as a number (temperature, light, battery) is a numeric reading, kept in
-EventLog.numeric and counted, not in the binary event stream. Lines out of time order are sorted stably and
-counted.
+EventLog.numeric and counted, not in the binary event stream; a non-finite number (inf, nan) is a bad line.
+Lines out of time order are sorted stably and counted (a step back of 30 min or more is reported as a clock
+change). Encodings, line ends, control characters and impossible times: text.py and times.py.
 
 Annotation: `label begin`, `label end`, the fused `label-begin` / `label-end`, or a bare `label`. Labels may
 contain spaces (`R1 wake begin` -> "R1 wake").

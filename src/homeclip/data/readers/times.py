@@ -38,13 +38,15 @@ _NAT = np.datetime64("NaT", "us")
 def parse_timestamps(stamps: list[str] | pd.Series) -> np.ndarray:
     """Parse 'YYYY-MM-DD HH:MM:SS[.f]' strings to datetime64[us] (a fraction of any length: padded on the
     right, truncated to microseconds); impossible times and years outside YEARS become NaT."""
-    series = pd.Series(stamps, dtype=object)
-    times = np.full(len(series), _NAT)
-    valid = series.str.fullmatch(STAMP.pattern).fillna(False).to_numpy(dtype=bool)
+    stamps = list(stamps)
+    times = np.full(len(stamps), _NAT)
+    match = STAMP.fullmatch
+    valid = np.fromiter((match(x) is not None for x in stamps), dtype=bool, count=len(stamps))
     if not valid.any():
         return times
-    good = series[valid]
-    good = good.str.replace(r"(\.\d{6})\d+$", r"\1", regex=True)
+    good = pd.Series([x for x, ok in zip(stamps, valid) if ok], dtype=object)
+    if max(map(len, good)) > 26:        # a fraction of more than 6 digits somewhere: truncate to microseconds
+        good = good.str.replace(r"(\.\d{6})\d+$", r"\1", regex=True)
     parsed = pd.to_datetime(good, format="%Y-%m-%d %H:%M:%S.%f", errors="coerce").to_numpy(
         dtype="datetime64[us]", copy=True)
     whole = np.isnat(parsed)
