@@ -92,7 +92,7 @@ def test_fused_markers_tab_date_time_crlf_and_trailing_fields(tmp_path):
     ]
     assert log.report.n_blank == 1 and log.report.n_lines == 6
     assert log.numeric.to_dict("list") == {"time": [ts("2010-11-04 00:15:08.984841")], "sensor": ["T002"],
-                                           "value": [21.5]}
+                                           "value": [21.5], "source": [0]}
 
 
 def test_short_and_missing_microseconds_pad_on_the_right(tmp_path):
@@ -217,7 +217,8 @@ def test_labels_follow_file_order_when_timestamps_are_out_of_order(tmp_path):
 @pytest.mark.parametrize("line, expected", [
     ("2009-10-16 00:00:02 M002",
      "expected 'date time sensor state [label begin|end]', found '2009-10-16 00:00:02 M002'"),
-    ("2009-10-16 25:00:02 M002 ON", "expected a timestamp 'YYYY-MM-DD HH:MM:SS[.ffffff]', found '2009-10-16 25:00:02'"),
+    ("2009-10-16 25:00:02 M002 ON",
+     "expected a timestamp 'YYYY-MM-DD HH:MM:SS[.ffffff]' (year 1980-2099), found '2009-10-16 25:00:02'"),
     ("16/10/2009 00:00:02 M002 ON", "expected a timestamp"),
     ("2009-10-16 00:00:02 M002 ON begin", "expected an annotation 'label begin|end', found"),
 ])
@@ -248,7 +249,7 @@ def test_skip_bad_lines_counts_and_keeps_five_examples(tmp_path):
     assert log.report.n_skipped == 7 and log.report.n_events == 10
     assert log.report.skipped_examples == [
         f"{path}:2: expected 'date time sensor state [label begin|end]', found 'garbage'",
-        f"{path}:4: expected a timestamp 'YYYY-MM-DD HH:MM:SS[.ffffff]', found '2009-10-16 00:00:99'",
+        f"{path}:4: expected a timestamp 'YYYY-MM-DD HH:MM:SS[.ffffff]' (year 1980-2099), found '2009-10-16 00:00:99'",
         f"{path}:6: expected 'date time sensor state [label begin|end]', found 'x y'",
         f"{path}:8: expected an annotation 'label begin|end', found '2009-10-16 00:00:01 M003 ON end'",
         f"{path}:10: expected 'date time sensor state [label begin|end]', found 'a b c'",
@@ -266,8 +267,8 @@ def test_skipped_line_annotation_is_ignored(tmp_path):
 @pytest.mark.parametrize("content, message", [
     (b"", "the file is empty"),
     (b"\n  \n\t\r\n", "the file is empty"),
-    (b"2009-10-16 00:00:01 M001 ON\x00\x00\x01", "is a binary file (it contains NUL bytes)"),
-    (b"\x89PNG\r\n\x1a\n\xff\xfe\x03\x04 M001", "is a binary file (undecodable byte"),
+    (b"2009-10-16 00:00:01 M001 ON\x00\x00\x01", "is a binary file (3 control bytes in its first 30, e.g. 0x00"),
+    (b"\x89PNG\r\n\x1a\n\xff\xfe\x03\x04 M001", "is a binary file (3 control bytes"),
     (b'{"events": [1, 2, 3]}\n', "is not a recognised sensor log"),
 ])
 def test_empty_binary_and_wrong_format_files_give_one_sentence(tmp_path, content, message):
@@ -281,12 +282,12 @@ def test_empty_binary_and_wrong_format_files_give_one_sentence(tmp_path, content
 def test_missing_file_directory_unknown_format_and_stray_labels(tmp_path):
     with pytest.raises(UserError, match="no such file"):
         read_log(tmp_path / "nope.txt")
-    with pytest.raises(UserError, match="not a regular file"):
+    with pytest.raises(UserError, match="the folder holds no files"):
         read_log(tmp_path)
     path = write(tmp_path, "2009-10-16 00:00:01 M001 ON\n")
     with pytest.raises(UserError, match="unknown log format 'csv'"):
         read_log(path, "csv")
-    with pytest.raises(UserError, match="only used by interval logs"):
+    with pytest.raises(UserError, match="only used by interval logs and event tables"):
         read_log(path, labels_path=path)
 
 
@@ -300,12 +301,17 @@ def test_only_numeric_readings_or_only_bad_lines_is_an_error(tmp_path):
         read_log(garbage, "casas", skip_bad_lines=True)
 
 
-def test_latin1_text_is_accepted_with_a_note(tmp_path):
+def test_latin1_and_windows_1252_text_is_accepted_with_a_note(tmp_path):
     path = write(tmp_path, "2009-10-16 00:00:01 M001 ON Caf\xe9 begin\n2009-10-16 00:00:02 M001 OFF Caf\xe9 end\n"
-                 .encode("latin-1"))
+                 .encode("cp1252"))
     log = read_log(path)
     assert list(log.frame["label"]) == ["Caf\xe9", "Caf\xe9"]
-    assert log.report.notes == [f"{path}: not valid UTF-8; read as Latin-1"]
+    assert log.report.notes == [f"{path}: not valid UTF-8; read as Windows-1252"]
+    # 0x81 is not Windows-1252: Latin-1 then (U+0081 is a control character: that line is a bad line).
+    other = write(tmp_path, b"2009-10-16 00:00:01 M001 ON Caf\xe9\n2009-10-16 00:00:02 M001 OFF \x81\n", "l1.txt")
+    log = read_log(other, skip_bad_lines=True)
+    assert log.report.notes[0] == f"{other}: not valid UTF-8; read as Latin-1"
+    assert log.report.n_skipped == 1 and "control character U+0081" in log.report.skipped_examples[0]
 
 
 # ------------------------------------------------------------------------------------------ casas-labelled
@@ -390,7 +396,7 @@ def test_intervals_every_quirk(tmp_path):
     adls = tmp_path / "HomeX_ADLs.txt"
     assert r.notes == [
         f"activity labels from {adls}",
-        f"{adls}: not valid UTF-8; read as Latin-1",
+        f"{adls}: not valid UTF-8; read as Windows-1252",
         f"{adls}:6: 'Snack' ends (2011-11-28 11:00:00) before it starts (2011-11-28 12:00:00); row dropped",
         "2 of 10 events lie outside every activity interval (unlabelled)",
     ]
@@ -410,7 +416,8 @@ def test_intervals_explicit_labels_path_and_missing_labels(tmp_path):
 
 def test_intervals_bad_rows(tmp_path):
     bad_time = write(tmp_path, SENSORS.replace("2011-11-28 10:21:31", "2011-11-28 10:61:31"), name="A_Sensors.txt")
-    with pytest.raises(UserError, match=r"A_Sensors.txt:4: expected start and end times 'YYYY-MM-DD HH:MM:SS', "
+    with pytest.raises(UserError, match=r"A_Sensors.txt:4: expected start and end times 'YYYY-MM-DD HH:MM:SS' or "
+                                        r"'DD-Mon-YYYY HH:MM:SS' \(year 1980-2099\), "
                                         r"found '2011-11-28 10:21:24 2011-11-28 10:61:31'"):
         read_log(bad_time)
     short = write(tmp_path, SENSORS.replace("\tBed\t\t\tPressure", "\tBed"), name="B_Sensors.txt")
@@ -430,7 +437,7 @@ def test_intervals_activity_file_given_as_sensor_file(tmp_path):
 
 
 def test_detect_format(tmp_path):
-    assert set(FORMATS) == {"casas", "casas-labelled", "intervals"}
+    assert set(FORMATS) == {"casas", "casas-labelled", "intervals", "table"}
     casas = write(tmp_path, "2009-10-16 00:00:01 M001 ON Sleep begin\n2009-10-16 00:00:02 M001 OFF\n", "c.txt")
     cairo = write(tmp_path, "2009-06-10 03:20:59.084153\tM001\tON\tR1 wake begin\n", "cairo.txt")
     headerless = write(tmp_path, "2011-11-28 02:27:59\t\t2011-11-28 10:18:11\t\tBed\t\t\tPressure\tBedroom\n", "h.txt")

@@ -5,7 +5,8 @@ import argparse
 
 HELP = "Read a raw log, cut windows, caption them, split by day and write a processed dataset."
 DESCRIPTION = (
-    "Read a raw sensor log (format detected unless --format is given), cut it into windows, label them, "
+    "Read raw sensor logs (one file, several files, a folder or a glob; format detected per file unless "
+    "--format is given; each file a separate stretch of time), cut them into windows, label them, "
     "split whole days into train/val/test, caption every window, build the vocabulary on train only, and "
     "write <home>_{train,val,test}.json (+ fast .npz companions), <home>_vocab.json and <home>_summary.json. "
     "Default output: data/processed/casas/<home>/seq<N>/. Schema: docs/dataset-format.md."
@@ -14,11 +15,30 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `homeclip prepare`."""
-    parser.add_argument("--raw", required=True, help="raw log file (CASAS, CASAS per-event labelled, or interval log)")
-    parser.add_argument("--home", required=True, help="packaged home name (milan, aruba, ...) or a home layout JSON")
-    parser.add_argument("--format", default="auto", choices=["auto", "casas", "casas-labelled", "intervals"],
-                        help="log format (default: detect)")
-    parser.add_argument("--labels", default=None, help="activity file of an interval log (default: found next to it)")
+    parser.add_argument("--raw", required=True, nargs="+", metavar="LOG",
+                        help="raw log file(s), folder(s) or glob pattern(s) (quote a glob): CASAS, CASAS per-event "
+                             "labelled, interval logs (UCI Ordonez, van Kasteren) or CSV/TSV/parquet event tables")
+    parser.add_argument("--home", default=None,
+                        help="packaged home name (milan, aruba, ...), a home layout JSON, or none (default: none: "
+                             "rooms unknown, with a warning)")
+    parser.add_argument("--format", default="auto", choices=["auto", "casas", "casas-labelled", "intervals", "table"],
+                        help="log format (default: detect per file; .csv/.tsv/.parquet files are tables)")
+    parser.add_argument("--labels", default=None,
+                        help="activity file of an interval log (default: found next to it), or the activity-interval "
+                             "table (start, end, activity) of an event table")
+    parser.add_argument("--columns", default=None, metavar="ROLE=COLUMN,...",
+                        help="table columns by role: time, sensor, state, value, label (events) and start, end, "
+                             "activity (--labels table), e.g. time=ts,sensor=device,state=val "
+                             "(default: common names such as time/timestamp, sensor/device/entity_id, state/val)")
+    parser.add_argument("--time-format", default="auto",
+                        help="table times: auto (ISO 8601 or epoch numbers), iso, epoch-s, epoch-ms, epoch-us, "
+                             "dayfirst, monthfirst, or a strftime pattern such as '%%d/%%m/%%Y %%H:%%M:%%S'")
+    parser.add_argument("--timezone", default=None,
+                        help="IANA zone of the home (e.g. Europe/Madrid, or UTC): zone-aware table times (ISO with "
+                             "an offset, epoch numbers) are stored as its naive local time")
+    parser.add_argument("--keep-unknown-states", action="store_true",
+                        help="keep events whose state is outside their sensor's expected set (default: counted and "
+                             "left out)")
     parser.add_argument("--window", type=int, default=50, help="events per window N (default 50)")
     parser.add_argument("--stride", type=int, default=None,
                         help="fixed_length: events between window starts (default N//4, i.e. 75%% overlap)")
@@ -57,6 +77,23 @@ def parse_ratios(text: str) -> tuple[float, float, float]:
     return values  # type: ignore[return-value]
 
 
+def parse_columns(text: str | None) -> dict[str, str] | None:
+    """'time=ts,sensor=device' -> {"time": "ts", "sensor": "device"}; UserError for anything else."""
+    from ..data.readers.table import EVENT_ROLES, INTERVAL_ROLES
+    from ..errors import UserError
+
+    if text is None:
+        return None
+    mapping: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        role, sep, column = (x.strip() for x in part.partition("="))
+        if not sep or role not in (*EVENT_ROLES, *INTERVAL_ROLES) or role in mapping:
+            raise UserError(f"--columns expects ROLE=COLUMN pairs separated by commas, roles "
+                            f"{', '.join((*EVENT_ROLES, *INTERVAL_ROLES))} (each once; ROLE= for none), got {part!r}")
+        mapping[role] = column
+    return mapping
+
+
 def run(args: argparse.Namespace) -> int:
     """Prepare the dataset and print where it is and what it holds."""
     from ..data.prepare import format_summary, prepare_dataset
@@ -66,8 +103,10 @@ def run(args: argparse.Namespace) -> int:
                           duration_stride=args.duration_stride, max_gap=args.max_gap, min_events=args.min_events,
                           default_label=args.default_label)
     split = SplitConfig(ratios=parse_ratios(args.split), seed=args.seed, chronological=args.chronological)
-    summary = prepare_dataset(args.raw, args.home, args.out, fmt=args.format, labels_path=args.labels, window=window,
+    raw = args.raw[0] if len(args.raw) == 1 else args.raw
+    summary = prepare_dataset(raw, args.home, args.out, fmt=args.format, labels_path=args.labels, window=window,
                               split=split, caption_seed=args.seed, skip_bad_lines=args.skip_bad_lines,
-                              progress=not args.quiet)
+                              keep_unknown_states=args.keep_unknown_states, columns=parse_columns(args.columns),
+                              time_format=args.time_format, timezone=args.timezone, progress=not args.quiet)
     print(format_summary(summary))
     return 0

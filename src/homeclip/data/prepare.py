@@ -10,45 +10,58 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
 from ..errors import UserError
-from ..io import atomic_dir, atomic_write_json
+from ..io import atomic_dir, atomic_write_json, file_sha256
 from ..terminal import printable
 from .captions import caption_windows
+from .events import EventLog, format_unknown_states
 from .homes import Home, load_home
 from .readers import read_log
+from .readers.sources import describe_raw
 from .store import dataset_paths, default_out_dir, save_split
 from .vocab import build_vocab
 from .windows import SPLITS, SplitConfig, WindowConfig, WindowSet, assign_splits, make_windows
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 log = logging.getLogger(__name__)
 SUMMARY_SCHEMA = "homeclip.summary/1"
+RawInput = "str | Path | Iterable[str | Path] | pd.DataFrame"
 
 
-def prepare_dataset(raw: str | Path, home: str | Home, out_dir: str | Path | None = None, *, fmt: str = "auto",
-                    labels_path: str | Path | None = None, window: WindowConfig = WindowConfig(),
-                    split: SplitConfig = SplitConfig(), caption_seed: int = 0, skip_bad_lines: bool = False,
+def prepare_dataset(raw: RawInput, home: str | Home | None = None, out_dir: str | Path | None = None, *,
+                    fmt: str = "auto", labels_path: "str | Path | pd.DataFrame | None" = None,
+                    window: WindowConfig = WindowConfig(), split: SplitConfig = SplitConfig(), caption_seed: int = 0,
+                    skip_bad_lines: bool = False, keep_unknown_states: bool = False,
+                    columns: Mapping[str, str] | None = None, time_format: str = "auto", timezone: str | None = None,
                     progress: bool = True) -> dict:
-    """Turn a raw log into a processed dataset (train/val/test JSON + companions, vocab, summary)."""
+    """Turn raw logs (a file, several files, a folder, a glob or an event-table DataFrame) into a processed
+    dataset (train/val/test JSON + companions, vocab, summary). `home` None or "none": no layout."""
     window.validate()
     split.validate()
-    home_obj = home if isinstance(home, Home) else load_home(home)
+    no_layout = home is None or (isinstance(home, str) and home.lower() == "none")
+    home_obj = home if isinstance(home, Home) else load_home(None if no_layout else home)
     out = Path(out_dir) if out_dir is not None else default_out_dir(home_obj.name, window.length)
     timings: dict[str, float] = {}
     stage = _stages(timings, progress)
 
     with stage("read"):
-        events = read_log(raw, fmt, labels_path=labels_path, skip_bad_lines=skip_bad_lines)
+        events = read_log(raw, fmt, labels_path=labels_path, skip_bad_lines=skip_bad_lines,
+                          keep_unknown_states=keep_unknown_states, columns=columns, time_format=time_format,
+                          timezone=timezone)
+    raw_text = describe_raw(raw)
     if len(events) == 0:
-        raise UserError("the log holds no binary sensor events to cut into windows", path=str(raw))
+        raise UserError("the log holds no binary sensor events to cut into windows", path=raw_text)
     with stage("window"):
         windows = make_windows(events, home_obj, window)
     if len(windows) == 0:
         stats = windows.meta["windowing"]
         raise UserError(f"no window could be cut from {stats['n_events']} events in {stats['n_segments']} "
                         f"segment(s) (strategy {window.strategy}, {window.length} events, max gap "
-                        f"{window.max_gap:g} s); use a longer log or smaller windows", path=str(raw))
+                        f"{window.max_gap:g} s); use a longer log or smaller windows", path=raw_text)
     with stage("split"):
         windows = assign_splits(windows, split)
     with stage("caption"):
@@ -60,10 +73,15 @@ def prepare_dataset(raw: str | Path, home: str | Home, out_dir: str | Path | Non
         parts = {name: windows.select_split(name) for name in SPLITS}
         unk = {name: vocab.encode(parts[name])[1] for name in SPLITS if name != "train"}
     files = dataset_paths(out, home_obj.name)
-    summary = _summary(raw, home_obj, out, files, events.report.to_dict(), windows, parts, unk, vocab.sizes,
-                       config={"window": windows.meta["windowing"]["config"], "split": split.to_dict(), "caption_seed": caption_seed,
-                               "format": fmt, "labels_path": None if labels_path is None else str(labels_path),
-                               "skip_bad_lines": skip_bad_lines})
+    summary = _summary(raw_text, home_obj, out, files, events.report.to_dict(), windows, parts, unk, vocab.sizes,
+                       config={"window": windows.meta["windowing"]["config"], "split": split.to_dict(),
+                               "caption_seed": caption_seed, "format": fmt,
+                               "labels_path": None if labels_path is None or not isinstance(labels_path, (str, Path))
+                               else str(labels_path),
+                               "skip_bad_lines": skip_bad_lines, "keep_unknown_states": keep_unknown_states,
+                               "columns": dict(columns) if columns else None, "time_format": time_format,
+                               "timezone": timezone})
+    summary["sources"] = source_records(events)
     with stage("write"), atomic_dir(out) as tmp:
         for name in SPLITS:
             save_split(tmp / files[name].name, parts[name])
@@ -123,6 +141,30 @@ def _summary(raw, home: Home, out: Path, files: dict[str, Path], parse_report: d
     }
 
 
+def source_records(events: EventLog) -> list[dict]:
+    """One record per file read (the event files, then their activity files): path, role, size, SHA-256 and,
+    for event files, format, event count and first/last event time."""
+    reports = events.report.files or [events.report]
+    frame = events.frame
+    records = []
+    for index, (path, report) in enumerate(zip(events.sources, reports)):
+        times = frame["time"][frame["source"] == index]
+        records.append({**_file_identity(path), "role": "events", "format": report.format,
+                        "n_events": int(len(times)),
+                        "first_event": str(times.iloc[0]) if len(times) else None,
+                        "last_event": str(times.iloc[-1]) if len(times) else None})
+    for labels in dict.fromkeys(r.labels_from for r in reports if r.labels_from):
+        records.append({**_file_identity(labels), "role": "labels"})
+    return records
+
+
+def _file_identity(path: str) -> dict:
+    file = Path(path)
+    if not file.is_file():                     # a DataFrame given in memory
+        return {"path": path, "bytes": None, "sha256": None}
+    return {"path": path, "bytes": file.stat().st_size, "sha256": file_sha256(file)}
+
+
 def _split_counts(part: WindowSet, n_days: int) -> dict:
     return {"windows": len(part), "days": n_days, "events": int(part.mask.sum()),
             "label_l1": dict(Counter(map(str, part.label_l1)).most_common()),
@@ -132,9 +174,24 @@ def _split_counts(part: WindowSet, n_days: int) -> dict:
 def format_summary(summary: dict) -> str:
     """The few lines `homeclip prepare` prints at the end: where the output is and what it holds."""
     report = summary["parse_report"]
-    lines = [f"Prepared {summary['home']} from {summary['raw']} ({summary['format']}): "
+    n_files = sum(1 for s in summary.get("sources", []) if s["role"] == "events")
+    lines = [f"Prepared {summary['home']} from {summary['raw']} ({summary['format']}"
+             f"{f', {n_files} files' if n_files > 1 else ''}): "
              f"{report['n_events']} events, {report['n_numeric']} numeric readings kept apart, "
              f"{report['n_skipped']} bad lines skipped, {report['n_out_of_order']} out of order."]
+    if report.get("n_unknown_states"):
+        kept = "kept" if report["unknown_states_kept"] else "left out (--keep-unknown-states keeps them)"
+        lines.append(f"{report['n_unknown_states']} events with states outside their sensor's set, {kept}: "
+                     + format_unknown_states(report["unknown_states"]))
+    if report.get("unmatched_begin"):
+        lines.append(f"{len(report['unmatched_begin'])} activities begun and never ended in their file "
+                     f"(each labels only its begin line), e.g. {report['unmatched_begin'][0]}")
+    if report.get("n_clock_steps_back"):
+        lines.append(f"The clock goes back 30 min or more {report['n_clock_steps_back']} times, e.g. "
+                     f"{report['clock_steps_back'][0]}")
+    if report.get("skipped_files"):
+        lines.append(f"{len(report['skipped_files'])} files skipped (not sensor logs): "
+                     + "; ".join(report["skipped_files"][:3]))
     dropped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary["dropped_windows"].items() if v)
     lines.append(f"{summary['n_windows']} windows ({summary['config']['window']['strategy']}, "
                  f"{summary['config']['window']['length']} events)" + (f"; dropped: {dropped}" if dropped else ""))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import UserError
+from .segments import event_time_deltas, segment_bounds, sources_of, unsorted_by_source
 
 if TYPE_CHECKING:  # only for type hints: keeps this module importable without pandas-heavy readers
     from .events import EventLog
@@ -45,7 +46,7 @@ class WindowSet:
 
     codes[field]  int32 [N, T]  index into categories[field]; -1 at padding (raw strings, no vocabulary yet)
     time          int64 [N, T]  event time, microseconds since the epoch of the naive local clock; 0 at padding
-    time_delta    float32 [N, T] seconds since the previous event of the log (first event of the log: 0); 0 at padding
+    time_delta    float32 [N, T] seconds since the previous event of the log's same file (first event of a file: 0); 0 at padding
     xy            float32 [N, T, 2] position normalised by the layout's bounds; NaN when unknown and at padding
     mask          bool [N, T]   True for real events (a prefix of each row)
     label_l1/l2   object [N]    majority fine / coarse label
@@ -227,10 +228,11 @@ class EventFeatures:
     codes: dict[str, np.ndarray]        # field -> int32 [E], index into categories[field]
     categories: dict[str, list[str]]
     time: np.ndarray                    # int64 [E] microseconds since the epoch (naive local clock)
-    time_delta: np.ndarray              # float32 [E] seconds since the previous event (first event: 0)
+    time_delta: np.ndarray              # float32 [E] seconds since the previous event of its source (first: 0)
     xy: np.ndarray                      # float32 [E, 2] layout-normalised position, NaN when unknown
     label: np.ndarray                   # int32 [E] index into label_names (unlabelled -> the default label)
     label_names: list[str]
+    source: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # int32 [E] file of each event
 
     def __len__(self) -> int:
         return int(self.time.shape[0])
@@ -266,10 +268,11 @@ def event_features(log: "EventLog", home: "Home", default_label: str | None = No
     """Every per-event feature of a log, vectorised (a Milan-scale log takes well under a second)."""
     frame = log.frame
     time = frame["time"].to_numpy().astype("datetime64[us]").astype(np.int64)
-    if time.size and np.any(np.diff(time) < 0):  # the EventLog contract says sorted; be safe for hand-made logs
-        order = np.argsort(time, kind="stable")
-        frame, time = frame.iloc[order], time[order]
-    time_delta = (np.diff(time, prepend=time[:1]) / _US_PER_S).astype(np.float32)
+    source = sources_of(frame)
+    if unsorted_by_source(time, source):   # the EventLog contract says sorted by (source, time); be safe for hand-made logs
+        order = np.lexsort((time, source))
+        frame, time, source = frame.iloc[order], time[order], source[order]
+    time_delta = event_time_deltas(time, source)
 
     sensor, sensor_cats = factorize_sorted(frame["sensor"].to_numpy())
     infos = [home.sensor_info(name) for name in sensor_cats]
@@ -294,19 +297,10 @@ def event_features(log: "EventLog", home: "Home", default_label: str | None = No
     }
     return EventFeatures(codes=codes, categories=categories, time=time, time_delta=time_delta,
                          xy=xy_of_sensor[sensor] if len(infos) else np.zeros((0, 2), np.float32),
-                         label=label, label_names=label_names)
+                         label=label, label_names=label_names, source=source)
 
 
 # ------------------------------------------------------------------------------------------ windowing
-
-
-def segment_bounds(time_us: np.ndarray, max_gap: float) -> tuple[np.ndarray, np.ndarray]:
-    """Start (inclusive) and end (exclusive) event index of each segment: the log cut at silences > max_gap."""
-    n = time_us.shape[0]
-    if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    cuts = np.flatnonzero(np.diff(time_us) > max_gap * _US_PER_S) + 1
-    return np.concatenate([[0], cuts]).astype(np.int64), np.concatenate([cuts, [n]]).astype(np.int64)
 
 
 def _ranges(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -332,11 +326,17 @@ def _fixed_duration(time_us, starts, ends, cfg: WindowConfig) -> tuple[np.ndarra
     duration_us = max(1, int(round(cfg.duration * _US_PER_S)))
     if starts.shape[0] == 0:
         return starts, starts, {}
+    # Segments of different sources may overlap in time: search on a clock that runs through the segments
+    # one after another (each segment's own times, shifted past the previous segment's end), so the search
+    # never leaves a segment.
     t0, t_last = time_us[starts], time_us[ends - 1]
+    base = np.concatenate([[0], np.cumsum(t_last - t0 + 1)[:-1]])
+    seg = np.repeat(np.arange(starts.shape[0]), ends - starts)
+    clock = time_us - t0[seg] + base[seg]      # segments cover every event, in order
     group, rank = _ranges((t_last - t0) // stride_us + 1)
-    grid = t0[group] + rank * stride_us
-    first = np.searchsorted(time_us, grid, side="left")
-    stop = np.minimum(np.searchsorted(time_us, grid + duration_us, side="left"), ends[group])
+    grid = base[group] + rank * stride_us
+    first = np.searchsorted(clock, grid, side="left")
+    stop = np.minimum(np.searchsorted(clock, grid + duration_us, side="left"), ends[group])
     count = stop - first
     keep = count > 0                     # empty stretches of time are not windows
     first, count = first[keep], count[keep]
@@ -364,7 +364,7 @@ def make_windows(log: "EventLog", home: "Home", cfg: WindowConfig = WindowConfig
     """Cut a log into windows (split not yet assigned: split is "" everywhere), labelled and featurised."""
     cfg.validate()
     ev = event_features(log, home, cfg.default_label)
-    starts, ends = segment_bounds(ev.time, cfg.max_gap)
+    starts, ends = segment_bounds(ev.time, cfg.max_gap, ev.source)
     extra: dict[str, int] = {}
     if cfg.strategy == "fixed_length":
         first, length, dropped = _fixed_length(starts, ends, cfg.length, cfg.effective_stride)

@@ -4,8 +4,9 @@ A line is `date time sensor state [annotation]`, fields separated by any run of 
 tab-separated Cairo/Kyoto layout, a tab between date and time, CRLF ends and trailing empty fields all read
 the same). Fractions of a second may be missing or shorter than 6 digits (`.14962` is 0.14962 s). States are
 upper-cased; a state that parses as a number (temperature, light, battery) is a numeric reading, kept in
-EventLog.numeric and counted, not in the binary event stream. Lines out of time order are sorted stably and
-counted.
+EventLog.numeric and counted, not in the binary event stream; a non-finite number (inf, nan) is a bad line.
+Lines out of time order are sorted stably and counted (a step back of 30 min or more is reported as a clock
+change). Encodings, line ends, control characters and impossible times: text.py and times.py.
 
 Annotation: `label begin`, `label end`, the fused `label-begin` / `label-end`, or a bare `label`. Labels may
 contain spaces (`R1 wake begin` -> "R1 wake").
@@ -25,22 +26,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..events import EventLog, ParseReport
-from . import (NUMBER_START, BadLines, build_event_log, count_backwards, is_number, labels_from_spans,
-               parse_timestamps, read_text_lines, split_marker)
+from .common import (EXPECTED_STATE, MAYBE_NUMBER, BadLines, build_event_log, labels_from_spans, reading_value,
+                     record_order, split_marker)
+from .text import read_text_lines
+from .times import parse_timestamps
+
+if TYPE_CHECKING:
+    from . import ReadOptions
 
 EXPECTED_LINE = "'date time sensor state [label begin|end]'"
-EXPECTED_TIME = "a timestamp 'YYYY-MM-DD HH:MM:SS[.ffffff]'"
+EXPECTED_TIME = "a timestamp 'YYYY-MM-DD HH:MM:SS[.ffffff]' (year 1980-2099)"
 EXPECTED_ANNOTATION = "an annotation 'label begin|end'"
 
 
-def read_casas(path: str | Path, *, skip_bad_lines: bool = False) -> EventLog:
+def read_casas(path: str | Path, options: "ReadOptions") -> EventLog:
     """Read a CASAS raw log (begin/end annotations) into an EventLog; see the module docstring for the rules."""
     report = ParseReport(path=str(path), format="casas")
-    rows = read_casas_rows(path, report, state_field=3, expected=EXPECTED_LINE, skip_bad_lines=skip_bad_lines)
+    rows = read_casas_rows(path, report, state_field=3, expected=EXPECTED_LINE,
+                           skip_bad_lines=options.skip_bad_lines)
     annotations: list[tuple[int, int, str, str | None]] = []   # (row, line, label, marker)
     for row, lineno, words, line in rows.extras:
         if not rows.keep[row]:
@@ -81,7 +89,7 @@ class CasasRows:
             sensors = [s for s, k in zip(sensors, keep) if k]
             states = [s for s, k in zip(states, keep) if k]
         times = self.times[keep]
-        report.n_out_of_order = count_backwards(times)
+        record_order(report, times, np.asarray(self.linenos, dtype=np.int64)[keep])
         return build_event_log(report, times, sensors, states, self.values[keep], labels[keep], primary[keep])
 
 
@@ -90,8 +98,10 @@ def read_casas_rows(path: str | Path, report: ParseReport, *, state_field: int, 
     """Split a CASAS-style log (`date time sensor ... state [extra words]`, any white space) into columns.
 
     Lines with too few fields and unparseable timestamps are recorded as bad lines; the caller settles them."""
-    lines = read_text_lines(path, report)
+    text = read_text_lines(path, report)
+    lines, control = text.lines, text.control
     bad = BadLines(str(path), skip_bad_lines)
+    bad.add_control(control, lines)
     stamps: list[str] = []
     sensors: list[str] = []
     states: list[str] = []
@@ -101,6 +111,8 @@ def read_casas_rows(path: str | Path, report: ParseReport, *, state_field: int, 
     n_fields = state_field + 1
     nan = float("nan")
     for lineno, line in enumerate(lines, 1):
+        if control and lineno in control:
+            continue                            # already a bad line (control character)
         toks = line.split()
         n_toks = len(toks)
         if n_toks < n_fields:
@@ -111,13 +123,19 @@ def read_casas_rows(path: str | Path, report: ParseReport, *, state_field: int, 
             else:
                 report.n_blank += 1
             continue
+        state = toks[state_field]
+        # The first-character test keeps the common ON/OFF path free of a number test.
+        value = reading_value(state) if state[0] in MAYBE_NUMBER else nan
+        if value is None:
+            bad.add(lineno, EXPECTED_STATE, line)
+            if bad.stop:
+                break
+            continue
         if n_toks > n_fields:
             extras.append((len(stamps), lineno, toks[n_fields:], line))
-        state = toks[state_field]
         stamps.append(toks[0] + " " + toks[1])
         sensors.append(toks[2])
-        # The first-character test keeps the common ON/OFF path free of a float() attempt.
-        values.append(float(state) if state[0] in NUMBER_START and is_number(state) else nan)
+        values.append(value)
         states.append(state.upper())
         linenos.append(lineno)
     rows = CasasRows(parse_timestamps(stamps), sensors, states, np.asarray(values, dtype=np.float64), linenos,

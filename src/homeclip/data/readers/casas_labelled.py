@@ -9,25 +9,30 @@ Timestamps, numeric values, out-of-order lines and bad lines are handled as for 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..events import EventLog, ParseReport
 from .casas import read_casas_rows
+from .common import own_labels
+
+if TYPE_CHECKING:
+    from . import ReadOptions
 
 EXPECTED_LINE = "'date time sensor sensor value label'"
 
 
-def read_casas_labelled(path: str | Path, *, skip_bad_lines: bool = False) -> EventLog:
+def read_casas_labelled(path: str | Path, options: "ReadOptions") -> EventLog:
     """Read a per-event-labelled CASAS log into an EventLog (each event labelled by its own line)."""
     report = ParseReport(path=str(path), format="casas-labelled")
-    rows = read_casas_rows(path, report, state_field=4, expected=EXPECTED_LINE, skip_bad_lines=skip_bad_lines)
+    rows = read_casas_rows(path, report, state_field=4, expected=EXPECTED_LINE,
+                           skip_bad_lines=options.skip_bad_lines)
     rows.bad.settle(report)
     primary = np.full(len(rows.linenos), "", dtype=object)
     for row, _, words, _ in rows.extras:
         primary[row] = words[0] if len(words) == 1 else " ".join(words)
-    as_tuple = {label: (label,) if label else () for label in set(primary)}   # one shared tuple per label
-    labels = np.fromiter((as_tuple[label] for label in primary), dtype=object, count=len(primary))
+    labels = own_labels(primary)
     n_unlabelled = int((primary[rows.keep] == "").sum())
     if n_unlabelled:
         report.notes.append(f"{n_unlabelled} lines carry no label (unlabelled events)")
