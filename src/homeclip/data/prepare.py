@@ -15,6 +15,7 @@ from typing import Iterator
 from ..errors import UserError
 from ..io import atomic_dir, atomic_write_json
 from .captions import caption_windows
+from .coverage import coverage_report, taxonomy_report
 from .homes import Home, load_home
 from .readers import read_log
 from .store import dataset_paths, default_out_dir, save_split
@@ -41,6 +42,11 @@ def prepare_dataset(raw: str | Path, home: str | Home, out_dir: str | Path | Non
         events = read_log(raw, fmt, labels_path=labels_path, skip_bad_lines=skip_bad_lines)
     if len(events) == 0:
         raise UserError("the log holds no binary sensor events to cut into windows", path=str(raw))
+    counts = {str(k): int(v) for k, v in events.frame["sensor"].value_counts().items()}
+    coverage = coverage_report(home_obj, counts)
+    if coverage["warning"]:
+        log.warning("%s", coverage["warning"])
+    taxonomy = taxonomy_report(home_obj, sorted(counts))
     with stage("window"):
         windows = make_windows(events, home_obj, window)
     if len(windows) == 0:
@@ -63,6 +69,7 @@ def prepare_dataset(raw: str | Path, home: str | Home, out_dir: str | Path | Non
                        config={"window": windows.meta["windowing"]["config"], "split": split.to_dict(), "caption_seed": caption_seed,
                                "format": fmt, "labels_path": None if labels_path is None else str(labels_path),
                                "skip_bad_lines": skip_bad_lines})
+    summary["coverage"], summary["taxonomy"] = coverage, taxonomy
     with stage("write"), atomic_dir(out) as tmp:
         for name in SPLITS:
             save_split(tmp / files[name].name, parts[name])
@@ -122,6 +129,28 @@ def _summary(raw, home: Home, out: Path, files: dict[str, Path], parse_report: d
     }
 
 
+def _coverage_lines(coverage: dict | None, taxonomy: dict | None) -> list[str]:
+    """How much of the log the layout knows, and which sensors' room type / kind were inferred or unknown."""
+    lines = []
+    if coverage:
+        lines.append(f"Layout coverage: {100 * coverage['events']:.1f}% of events, {coverage['n_known_sensors']} of "
+                     f"{coverage['n_sensors']} sensors known to {coverage['layout']}")
+        if coverage.get("warning"):
+            lines.append(f"WARNING: {coverage['warning']}")
+    if taxonomy:
+        parts = []
+        for key, word in (("room_type", "room type"), ("kind", "kind")):
+            inferred, unknown = taxonomy["inferred"][key], taxonomy["unknown"][key]
+            parts.append(f"{word}: {taxonomy['given'][key]} given, {len(inferred)} inferred, {len(unknown)} unknown"
+                         + (f" ({_few(unknown)})" if unknown else ""))
+        lines.append("Taxonomy: " + "; ".join(parts))
+    return lines
+
+
+def _few(names: list[str], n: int = 6) -> str:
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
+
+
 def _split_counts(part: WindowSet, n_days: int) -> dict:
     return {"windows": len(part), "days": n_days, "events": int(part.mask.sum()),
             "label_l1": dict(Counter(map(str, part.label_l1)).most_common()),
@@ -143,5 +172,6 @@ def format_summary(summary: dict) -> str:
     unk = "; ".join(f"{split} " + (", ".join(f"{field} {n}" for field, n in counts.items() if n) or "none")
                     for split, counts in summary["unk_counts"].items())
     lines.append(f"Events with values unseen in train (mapped to UNK): {unk}")
+    lines.extend(_coverage_lines(summary.get("coverage"), summary.get("taxonomy")))
     lines.append(f"Output: {summary['out_dir']}/ ({', '.join(summary['files'].values())})")
     return "\n".join(lines)
