@@ -16,6 +16,14 @@ PREPOSITIONS = {"at", "near", "in", "on", "between", "by", "next", "close", "und
                 "beside", "outside", "inside", "toward", "towards", "into", "from", "to"}
 _NO_ARTICLE_AFTER = {"the", "a", "an", "this", "that", "its", "his", "her", "their", "each", "every", "both",
                      "and", "or", "to", "of"} | PREPOSITIONS
+# How captions name a room type when the layout names no room, and an object kind when it gives no detail.
+ROOM_TYPE_NOUNS = {"kitchen": "kitchen", "bedroom": "bedroom", "bathroom": "bathroom", "toilet": "toilet",
+                   "living": "living room", "dining": "dining room", "hall": "hallway", "office": "office",
+                   "laundry": "laundry room", "storage": "storage room"}
+KIND_NOUNS = {"bed": "bed", "toilet": "toilet", "shower_bath": "shower", "sink_tap": "sink", "stove": "stove",
+              "microwave": "microwave", "fridge": "fridge", "cupboard": "cupboard", "front_door": "front door",
+              "seat": "seat", "tv_media": "TV", "desk": "desk", "medicine": "medicine cabinet",
+              "appliance": "appliance", "table": "table"}
 _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 

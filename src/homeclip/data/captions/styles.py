@@ -20,8 +20,9 @@ def long_structured(s: WindowSummary) -> str:
     route = " > ".join(f"{r} ({short_duration(d)})" for r, d, _ in shown) or "unknown"
     if len(s.route) > MAX_ROUTE_SHOWN:
         route += f" > {len(s.route) - MAX_ROUTE_SHOWN} more"
-    objects = ", ".join(f"{t.text} x{c}" for t, c in s.things if t.kind != "door") or "none"
-    doors = ", ".join(f"{t.text} opened x{c}" for t, c in s.things if t.kind == "door") or "none"
+    objects = ", ".join(f"{t.text} x{c}" for t, c in s.things if t.kind != "door" and c > 0) or "none"
+    doors = ", ".join(f"{t.text} opened x{c}" if c else f"{t.text} closed"
+                      for t, c in s.things if t.kind == "door") or "none"
     return (f"Start: {s.weekday} {s.hour:02d}:{s.minute:02d} ({s.tod}). Duration: {short_duration(s.duration_s)}. "
             f"Events: {s.n_events} ({s.per_minute:.1f} per min). Rooms: {route}. Sensors: {objects}. "
             f"Doors: {doors}. Longest pause: {short_duration(s.longest_pause_s)}.")
@@ -100,14 +101,15 @@ def _objects_sentence(s: WindowSummary, rng: random.Random, who: str) -> str:
     used = [(t, c) for t, c in s.things if t.kind == "object" and c > 0]
     parts = []
     if motion:
-        prep = rng.choice(("near", "by"))
+        taken = {w for t in motion for w in t.text.split()}     # never "by the hall by the living room"
+        prep = rng.choice(tuple(p for p in ("near", "by") if p not in taken) or ("around",))
         nouns = [t.noun for t in motion if not t.prepositional][:4]
         places = ([f"{prep} {join_words(nouns)}"] if nouns else []) + [t.text for t in motion if t.prepositional][:2]
         where = join_words(places)
         options = (f"there is movement {where}", f"motion sensors {where} are triggered")
         parts.append(rng.choice(options if len(places) > len(nouns[:1]) else options + (f"{who} passes {where}",)))
     if used:
-        parts.append(join_words([f"{t.noun} is used {times_word(c)}" for t, c in used[:3]]))
+        parts.append(join_words([f"{t.noun} is {t.verb} {times_word(c)}" for t, c in used[:3]]))
     return " ".join(sentence(p) for p in parts)
 
 

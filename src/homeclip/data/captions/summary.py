@@ -10,11 +10,13 @@ import numpy as np
 
 from ..homes import Home, SensorInfo
 from ..windows import WindowSet, dow_codes
-from .phrases import DAYS, PREPOSITIONS, clean_detail, duration_phrase, humanise_room, time_of_day
+from .phrases import (DAYS, KIND_NOUNS, PREPOSITIONS, ROOM_TYPE_NOUNS, clean_detail, duration_phrase, humanise_room,
+                      time_of_day)
 
 _US = 1_000_000
 _ACTIVE_STATES = {"ON", "OPEN", "ABSENT", "PRESENT", "PRESSED", "TRUE", "1"}
 _SKIPPED_TYPES = {"temperature", "light", "battery", "analog", "humidity"}
+_DOOR_KINDS = {"front_door", "internal_door"}
 _PACE = ((0.5, ("very quiet", "slow")), (2.0, ("calm", "gentle")), (6.0, ("steady", "moderate")),
          (float("inf"), ("busy", "lively")))
 
@@ -26,6 +28,7 @@ class _Thing:
 
     text: str              # 'fridge', 'entrance door', 'near the nightstand' (no leading article)
     kind: str              # "motion" | "door" | "object"
+    verb: str = "used"     # objects: "used", "opened" (a contact on a fridge or cupboard), "flushed" (a toilet)
 
     @property
     def prepositional(self) -> bool:
@@ -37,15 +40,25 @@ class _Thing:
 
 
 def _thing_of(info: SensorInfo, room: str | None) -> _Thing | None:
-    kind = "door" if info.type == "door" else "motion" if info.type.startswith("motion") else "object"
+    """How captions name a sensor: its detail, else its object kind ("fridge"); None for a plain area sensor."""
+    if info.type.startswith("motion"):
+        kind = "motion"
+    elif info.kind in _DOOR_KINDS or (info.type == "door" and info.kind in ("unknown", "other")):
+        kind = "door"
+    else:
+        kind = "object"
+    if kind == "object" and info.kind == "toilet" and info.type == "flow":
+        return _Thing(text="toilet", kind=kind, verb="flushed")     # not "the toilet flush is flushed"
     text = clean_detail(info.detail or "", room)
     if text is not None and room is not None and humanise_room(info.detail) == room:
         text = None        # a detail that only repeats the room ("kitchen") names nothing new
     if text is None:
+        text = KIND_NOUNS.get(info.kind)
+    if text is None or text == "door":
         if kind != "door":
             return None
         text = f"door in the {room}" if room else "door"
-    return _Thing(text=text, kind=kind)
+    return _Thing(text=text, kind=kind, verb="opened" if kind == "object" and info.type == "door" else "used")
 
 
 @dataclass
@@ -69,7 +82,7 @@ def _sensor_table(windows: WindowSet, home: Home) -> _SensorTable:
     for code, name in enumerate(sensors):
         info = home.sensor_info(name)
         skipped[code] = info.type in _SKIPPED_TYPES
-        room = humanise_room(info.room)
+        room = humanise_room(info.room) or ROOM_TYPE_NOUNS.get(info.room_type)
         if room is not None:
             if room not in rooms:
                 rooms.append(room)
@@ -83,21 +96,26 @@ def _sensor_table(windows: WindowSet, home: Home) -> _SensorTable:
 
 
 def _event_rooms(windows: WindowSet, table: _SensorTable) -> np.ndarray:
-    """Room index per event [N, T]: the layout's room, else the window's own room field; -1 when unknown.
+    """Room index per event [N, T]: the layout's room, else the window's own room field, else its room type
+    field; -1 when unknown. Rooms known only from the window's fields are appended to `table.rooms`."""
+    ev = table.room_of[windows.codes["sensor"]]
+    for field_name, name_of in (("room", humanise_room), ("room_type", ROOM_TYPE_NOUNS.get)):
+        if field_name in windows.codes and field_name in windows.categories:
+            ev = np.where(ev >= 0, ev, _room_codes(windows.categories[field_name], name_of, table.rooms)[
+                windows.codes[field_name]])
+    return np.where(windows.mask, ev, -1)
 
-    Rooms known only from the window's room field are appended to `table.rooms`."""
-    rooms = table.rooms
-    window_room_of = np.full(len(windows.categories.get("room", [])) + 1, -1, dtype=np.int32)
-    for code, name in enumerate(windows.categories.get("room", [])):
-        room = humanise_room(name)
+
+def _room_codes(values: list[str], name_of, rooms: list[str]) -> np.ndarray:
+    """Index into `rooms` (appended to) of each room value's caption name; -1 (also the padding slot) for none."""
+    out = np.full(len(values) + 1, -1, dtype=np.int32)
+    for code, value in enumerate(values):
+        room = name_of(value)
         if room is not None:
             if room not in rooms:
                 rooms.append(room)
-            window_room_of[code] = rooms.index(room)
-    ev = table.room_of[windows.codes["sensor"]]
-    if "room" in windows.codes:
-        ev = np.where(ev >= 0, ev, window_room_of[windows.codes["room"]])
-    return np.where(windows.mask, ev, -1)
+            out[code] = rooms.index(room)
+    return out
 
 
 # ---------------------------------------------------------------------------------------- summaries
