@@ -13,7 +13,8 @@ from homeclip.data import prepare as prepare_module
 from homeclip.data.prepare import format_summary, prepare_dataset
 from homeclip.data.store import load_dataset, load_split, read_split_json
 from homeclip.data.vocab import Vocab
-from homeclip.data.windows import SEED_FIELDS, SEMANTIC_CATEGORIES, SPLITS, SplitConfig, WindowConfig
+from homeclip.data.semantic import SEMANTIC_CATEGORIES
+from homeclip.data.windows import SEED_FIELDS, SPLITS, SplitConfig, WindowConfig
 from homeclip.errors import UserError
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

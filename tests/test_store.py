@@ -19,7 +19,8 @@ from homeclip.data.store import (
 )
 from homeclip.data.taxonomy import OBJECT_KINDS, ROOM_TYPES
 from homeclip.data.vocab import Vocab, build_vocab
-from homeclip.data.windows import CATEGORICAL_FIELDS, SEED_FIELDS, SEMANTIC_CATEGORIES, SEMANTIC_FIELDS, WindowSet
+from homeclip.data.semantic import SEMANTIC_CATEGORIES, SEMANTIC_FIELDS
+from homeclip.data.windows import CATEGORICAL_FIELDS, SEED_FIELDS, WindowSet
 from homeclip.errors import UserError
 from homeclip.io import file_sha256
 from homeclip.testing import random_windowset

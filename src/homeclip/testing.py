@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from .data.taxonomy import infer_room_type, state_sign
-from .data.windows import CATEGORICAL_FIELDS, SEMANTIC_CATEGORIES, WindowSet
+from .data.semantic import SEMANTIC_CATEGORIES
+from .data.windows import CATEGORICAL_FIELDS, WindowSet
 
 _ROOMS = ["kitchen", "bedroom", "bathroom", "living_room", "office", "entrance"]
 _LABELS = {"Cook": "Cook", "Sleep": "Sleep", "Bathing": "Bathing", "Watch_TV": "Relax", "Desk_Activity": "Work",

@@ -20,7 +20,8 @@ import numpy as np
 from ..errors import UserError
 from ..io import atomic_path
 from .vocab import Vocab
-from .windows import CATEGORICAL_FIELDS, SEED_FIELDS, SPLITS, WindowSet, add_missing_semantic_fields
+from .semantic import add_missing_semantic_fields
+from .windows import CATEGORICAL_FIELDS, SEED_FIELDS, SPLITS, WindowSet
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..errors import UserError
 from ..io import atomic_write_json
-from .windows import CATEGORICAL_FIELDS, SEMANTIC_CATEGORIES, WindowSet
+from .semantic import SEMANTIC_CATEGORIES
+from .windows import CATEGORICAL_FIELDS, WindowSet
 
 PAD, UNK = 0, 1
 SPECIALS = ("<pad>", "<unk>")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import UserError
-from .taxonomy import OBJECT_KINDS, ROOM_TYPES, STATE_SIGNS, UNKNOWN, state_sign
+from .semantic import SEMANTIC_CATEGORIES, SEMANTIC_FIELDS, semantic_codes
 
 if TYPE_CHECKING:  # only for type hints: keeps this module importable without pandas-heavy readers
     from .events import EventLog
@@ -22,8 +22,6 @@ if TYPE_CHECKING:  # only for type hints: keeps this module importable without p
 # what the original encoders read (a model built from today's configs sees exactly these); the semantic fields
 # come from the fixed taxonomy, so their values (and vocabulary ids) mean the same thing in every home.
 SEED_FIELDS = ("sensor", "room", "state", "sensor_type", "tod_bucket", "dow", "dt_bucket")
-SEMANTIC_CATEGORIES = {"room_type": list(ROOM_TYPES), "kind": list(OBJECT_KINDS), "state_sign": list(STATE_SIGNS)}
-SEMANTIC_FIELDS = tuple(SEMANTIC_CATEGORIES)
 CATEGORICAL_FIELDS = SEED_FIELDS + SEMANTIC_FIELDS
 SPLITS = ("train", "val", "test")
 STRATEGIES = ("fixed_length", "fixed_duration", "presegmented")
@@ -284,7 +282,7 @@ def event_features(log: "EventLog", home: "Home", default_label: str | None = No
     xy_of_sensor = np.array([home.normalise_xy(info.x, info.y) for info in infos],
                             dtype=np.float32).reshape(len(infos), 2)
     state, state_cats = factorize_sorted(frame["state"].to_numpy())
-    semantic = _semantic_codes([info.room_type for info in infos], [info.kind for info in infos], state_cats)
+    semantic = semantic_codes([info.room_type for info in infos], [info.kind for info in infos], state_cats)
 
     default = default_label or home.default_label
     raw_labels = frame["label"].to_numpy(dtype=object)
@@ -305,36 +303,6 @@ def event_features(log: "EventLog", home: "Home", default_label: str | None = No
     return EventFeatures(codes=codes, categories=categories, time=time, time_delta=time_delta,
                          xy=xy_of_sensor[sensor] if len(infos) else np.zeros((0, 2), np.float32),
                          label=label, label_names=label_names)
-
-
-def _semantic_codes(room_types: list[str], kinds: list[str], states: list[str]) -> dict[str, np.ndarray]:
-    """Codes (into SEMANTIC_CATEGORIES) of each sensor's room type and kind and of each state's sign."""
-    def codes(values: list[str], field_name: str) -> np.ndarray:
-        index = {v: i for i, v in enumerate(SEMANTIC_CATEGORIES[field_name])}
-        return np.array([index[v] for v in values], dtype=np.int32).reshape(len(values))
-
-    return {"room_type": codes(room_types, "room_type"), "kind": codes(kinds, "kind"),
-            "state_sign": codes([state_sign(s) for s in states], "state_sign")}
-
-
-def add_missing_semantic_fields(windows: WindowSet) -> list[str]:
-    """Give a WindowSet made before the semantic fields existed room_type and kind "unknown" and the state
-    sign of its states (in place); returns the fields it added (empty for a current WindowSet)."""
-    missing = [name for name in SEMANTIC_FIELDS if name not in windows.codes or name not in windows.categories]
-    if not missing:
-        return []
-    states = windows.categories.get("state", [])
-    signs = _semantic_codes([], [], states)["state_sign"]
-    unknown = {"room_type": ROOM_TYPES.index(UNKNOWN), "kind": OBJECT_KINDS.index(UNKNOWN)}
-    state_codes = windows.codes.get("state")
-    for name in missing:
-        if name == "state_sign" and state_codes is not None:
-            values = np.append(signs, -1)[np.where(state_codes < 0, len(states), state_codes)]
-        else:
-            values = np.full(windows.mask.shape, unknown.get(name, STATE_SIGNS.index("other")), dtype=np.int32)
-        windows.codes[name] = np.where(windows.mask, values, -1).astype(np.int32)
-        windows.categories[name] = list(SEMANTIC_CATEGORIES[name])
-    return missing
 
 
 # ------------------------------------------------------------------------------------------ windowing
