@@ -144,3 +144,25 @@ def test_cli_lists_every_command(capsys):
     for name in COMMANDS:
         assert name in out
     assert main([]) == 2
+
+
+# Parameters of the Transformer that configs/training/milan/transformer_clip_mlm.json builds on the vocabulary of
+# random_windowset(n=32, seq_len=50, seed=0), computed once on main's code path before the semantic fields existed.
+SEED_TRANSFORMER_PARAMETERS = 679_851
+
+
+def test_encoders_built_from_configs_read_the_seed_fields_only():
+    from pathlib import Path
+
+    from homeclip.data.windows import SEED_FIELDS
+    from homeclip.training.config import load_config
+    from homeclip.training.model import build_sensor_encoder, count_parameters
+
+    configs = Path(__file__).resolve().parents[1] / "configs" / "training" / "milan"
+    vocab = build_vocab(random_windowset(n=32, seq_len=50, seed=0))
+    assert {"room_type", "kind", "state_sign"} <= set(vocab.sizes)      # the vocabulary has the new fields ...
+    transformer = build_sensor_encoder(load_config(configs / "transformer_clip_mlm.json"), vocab)
+    assert count_parameters(transformer)[1] == SEED_TRANSFORMER_PARAMETERS      # ... the seed model does not
+    assert tuple(transformer.get_config()["vocab_sizes"]) == SEED_FIELDS
+    stats = build_sensor_encoder(load_config(configs / "statistics_clip.json"), vocab)
+    assert tuple(stats.get_config()["vocab_sizes"]) == SEED_FIELDS

@@ -13,7 +13,8 @@ from homeclip.data import prepare as prepare_module
 from homeclip.data.prepare import format_summary, prepare_dataset
 from homeclip.data.store import load_dataset, load_split, read_split_json
 from homeclip.data.vocab import Vocab
-from homeclip.data.windows import CATEGORICAL_FIELDS, SPLITS, SplitConfig, WindowConfig
+from homeclip.data.semantic import SEMANTIC_CATEGORIES
+from homeclip.data.windows import SEED_FIELDS, SPLITS, SplitConfig, WindowConfig
 from homeclip.errors import UserError
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -91,9 +92,11 @@ def test_vocab_is_built_on_train_only_and_unk_counted(simulated):
     vocab = ds.vocab
     assert isinstance(vocab, Vocab) and vocab.tokens["sensor"][:2] == ["<pad>", "<unk>"]
     train = ds.splits["train"]
-    for name in CATEGORICAL_FIELDS:
+    for name in SEED_FIELDS:
         seen = set(np.asarray(train.categories[name], dtype=object)[train.codes[name][train.mask]])
         assert set(vocab.tokens[name][2:]) == seen
+    for name, fixed in SEMANTIC_CATEGORIES.items():       # the taxonomy's order, whatever train holds
+        assert vocab.tokens[name] == ["<pad>", "<unk>", *fixed]
     for split in ("val", "test"):
         assert vocab.encode(ds.splits[split])[1] == summary["unk_counts"][split]
 

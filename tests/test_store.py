@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 
 import numpy as np
@@ -16,8 +17,10 @@ from homeclip.data.store import (
     read_split_json,
     save_split,
 )
-from homeclip.data.vocab import build_vocab
-from homeclip.data.windows import CATEGORICAL_FIELDS, WindowSet
+from homeclip.data.taxonomy import OBJECT_KINDS, ROOM_TYPES
+from homeclip.data.vocab import Vocab, build_vocab
+from homeclip.data.semantic import SEMANTIC_CATEGORIES, SEMANTIC_FIELDS
+from homeclip.data.windows import CATEGORICAL_FIELDS, SEED_FIELDS, WindowSet
 from homeclip.errors import UserError
 from homeclip.io import file_sha256
 from homeclip.testing import random_windowset
@@ -175,3 +178,60 @@ def test_companion_is_written_atomically_next_to_json(tmp_path):
     ws = random_windowset(n=4, seq_len=8, seed=1)
     save_split(tmp_path / "s.json", ws)
     assert sorted(os.listdir(tmp_path)) == ["s.json", "s.npz"]
+
+
+# ------------------------------------------------------------------ the semantic fields
+
+def _without_semantic_fields(ws: WindowSet) -> WindowSet:
+    """A WindowSet as homeclip made them before room_type / kind / state_sign existed."""
+    for name in SEMANTIC_FIELDS:
+        del ws.codes[name], ws.categories[name]
+    return ws
+
+
+def test_semantic_fields_round_trip_with_their_fixed_categories(tmp_path):
+    ws = random_windowset(n=12, seq_len=10, seed=4)
+    path, _ = save_split(tmp_path / "s.json", ws)
+    obj = json.loads(path.read_text(encoding="utf-8"))
+    assert obj["fields"] == list(store.EVENT_KEYS) and obj["categories"]["kind"] == list(OBJECT_KINDS)
+    assert obj["windows"][0]["events"]["room_type"] == ws.strings("room_type", 0)
+    for loaded in (load_split(path), read_split_json(path)):
+        for name in SEMANTIC_FIELDS:
+            assert loaded.strings(name, 3) == ws.strings(name, 3)
+        assert set(loaded.strings("state_sign", 0)) <= {"on", "off"}
+
+
+def test_a_split_saved_before_the_semantic_fields_still_loads(tmp_path, caplog):
+    old = _without_semantic_fields(random_windowset(n=10, seq_len=8, seed=6))
+    path, comp = save_split(tmp_path / "old_train.json", old)
+    assert "kind" not in json.loads(path.read_text(encoding="utf-8"))["categories"]
+    reference = random_windowset(n=10, seq_len=8, seed=6)
+    for loader in (lambda: load_split(path), lambda: load_split(path, use_companion=False), lambda: read_split_json(path)):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            ws = loader()
+        notes = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(notes) == 1 and "old_train.json was prepared before" in notes[0]
+        for name in SEED_FIELDS:                          # the original fields are untouched
+            assert np.array_equal(ws.codes[name], reference.codes[name])
+        real = ws.mask
+        assert set(np.asarray(ws.categories["kind"])[ws.codes["kind"][real]]) == {"unknown"}
+        assert set(np.asarray(ws.categories["room_type"])[ws.codes["room_type"][real]]) == {"unknown"}
+        assert all(ws.strings("state_sign", i) == reference.strings("state_sign", i) for i in range(len(ws)))
+        assert (ws.codes["kind"][~real] == -1).all()
+        ids, unk = build_vocab(reference).encode(ws)       # a current vocabulary encodes it
+        assert unk["kind"] == 0 and ids["kind"].shape == ws.mask.shape
+
+
+def test_semantic_vocabulary_is_fixed_and_the_same_in_every_home():
+    a = build_vocab(random_windowset(n=8, seq_len=6, seed=1))
+    b = build_vocab(random_windowset(n=30, seq_len=12, seed=9, n_sensors=20))
+    for name, fixed in SEMANTIC_CATEGORIES.items():
+        assert a.tokens[name] == b.tokens[name] == ["<pad>", "<unk>", *fixed]
+    assert a.index("room_type")["bathroom"] == 2 + ROOM_TYPES.index("bathroom")
+    assert Vocab.from_json(json.loads(json.dumps(a.to_json()))).tokens == a.tokens
+    assert a.sizes_of(SEED_FIELDS) == {k: a.sizes[k] for k in SEED_FIELDS}
+    old = Vocab({k: a.tokens[k] for k in SEED_FIELDS})                  # a vocabulary file from before
+    assert old.sizes_of(SEED_FIELDS) == a.sizes_of(SEED_FIELDS)
+    with pytest.raises(UserError, match="no field kind"):
+        old.sizes_of(("kind",))

@@ -9,6 +9,7 @@ import torch
 
 from homeclip.data.batches import WindowDataset
 from homeclip.data.vocab import build_vocab
+from homeclip.data.windows import SEED_FIELDS
 from homeclip.encoders.transformer import TransformerEncoder, span_mask
 from homeclip.testing import random_windowset
 
@@ -20,7 +21,7 @@ INPUTS = ("categorical_features", "coordinates", "time_deltas", "mask", "time_of
 def data():
     ws = random_windowset(n=16, seq_len=20, seed=3, min_len=5)
     vocab = build_vocab(ws)
-    return vocab.sizes, WindowDataset(ws, vocab).get_batch(range(len(ws)))
+    return vocab.sizes_of(SEED_FIELDS), WindowDataset(ws, vocab).get_batch(range(len(ws)))
 
 
 def _args(batch: dict) -> tuple:

@@ -1,7 +1,7 @@
 """homeclip: align smart-home sensor windows with text, CLIP-style, on frozen Chronos backbones.
 
     from homeclip import ChronosEncoder
-    encoder = ChronosEncoder(vocab_sizes=vocab.sizes, chronos_model_name="amazon/chronos-t5-small")
+    encoder = ChronosEncoder(vocab_sizes=vocab.sizes_of(SEED_FIELDS), chronos_model_name="amazon/chronos-t5-small")
     emb = encoder.forward_clip(**batch_inputs)     # [B, 512], unit norm
 """
 from __future__ import annotations

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .data.taxonomy import infer_room_type, state_sign
+from .data.semantic import SEMANTIC_CATEGORIES
 from .data.windows import CATEGORICAL_FIELDS, WindowSet
 
 _ROOMS = ["kitchen", "bedroom", "bathroom", "living_room", "office", "entrance"]
@@ -36,6 +38,7 @@ def random_windowset(n: int = 32, seq_len: int = 50, seed: int = 0, *, n_sensors
         "tod_bucket": ["night", "morning", "afternoon", "evening"],
         "dow": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
         "dt_bucket": ["<1s", "1-5s", "5-30s", "30s-5m", ">5m"],
+        **{name: list(values) for name, values in SEMANTIC_CATEGORIES.items()},
     }
     codes = {f: np.full((n, seq_len), -1, dtype=np.int32) for f in CATEGORICAL_FIELDS}
     mask = np.zeros((n, seq_len), dtype=bool)
@@ -68,6 +71,7 @@ def random_windowset(n: int = 32, seq_len: int = 50, seed: int = 0, *, n_sensors
         xy[i, :k, 1] = (sensors // 4) / 3.0
         mask[i, :k] = True
         days[i] = np.datetime64(int(t[0]), "us").astype("datetime64[D]")
+    _semantic_from_seed(codes, categories, mask)
     split = np.array(["train", "train", "val", "test"] * ((n + 3) // 4), dtype=object)[:n]
     start = np.array([np.datetime64(int(time[i, 0]), "us") for i in range(n)])
     end = np.array([np.datetime64(int(time[i, mask[i]][-1]), "us") for i in range(n)])
@@ -83,6 +87,19 @@ def random_windowset(n: int = 32, seq_len: int = 50, seed: int = 0, *, n_sensors
         label_fractions=[{str(x): 1.0} for x in l1], split=split, start=start, end=end, day=days,
         captions=captions, home="synthetic", meta={"synthetic": True},
     )
+
+
+def _semantic_from_seed(codes: dict[str, np.ndarray], categories: dict[str, list[str]], mask: np.ndarray) -> None:
+    """Fill room_type (from the room), kind (motion area / front door from the type) and state_sign in place."""
+    def lookup(source: str, target: str, values: list[str]) -> np.ndarray:
+        table = np.array([categories[target].index(v) for v in values] + [-1], dtype=np.int32)
+        raw = codes[source]
+        return np.where(mask, table[np.where(raw < 0, len(values), raw)], -1).astype(np.int32)
+
+    codes["room_type"] = lookup("room", "room_type", [infer_room_type(r) for r in categories["room"]])
+    codes["kind"] = lookup("sensor_type", "kind", ["motion_area" if t == "motion" else "front_door"
+                                                   for t in categories["sensor_type"]])
+    codes["state_sign"] = lookup("state", "state_sign", [state_sign(s) for s in categories["state"]])
 
 
 class HashTextEncoder:

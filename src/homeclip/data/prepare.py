@@ -17,6 +17,7 @@ from ..io import atomic_dir, atomic_write_json, file_sha256
 from ..terminal import printable
 from .captions import caption_windows
 from .events import EventLog, format_unknown_states
+from .coverage import coverage_report, taxonomy_report
 from .homes import Home, load_home
 from .readers import read_log
 from .readers.sources import describe_raw
@@ -55,6 +56,11 @@ def prepare_dataset(raw: RawInput, home: str | Home | None = None, out_dir: str 
     raw_text = describe_raw(raw)
     if len(events) == 0:
         raise UserError("the log holds no binary sensor events to cut into windows", path=raw_text)
+    counts = {str(k): int(v) for k, v in events.frame["sensor"].value_counts().items()}
+    coverage = coverage_report(home_obj, counts)
+    if coverage["warning"]:
+        log.warning("%s", coverage["warning"])
+    taxonomy = taxonomy_report(home_obj, sorted(counts))
     with stage("window"):
         windows = make_windows(events, home_obj, window)
     if len(windows) == 0:
@@ -82,6 +88,7 @@ def prepare_dataset(raw: RawInput, home: str | Home | None = None, out_dir: str 
                                "columns": dict(columns) if columns else None, "time_format": time_format,
                                "timezone": timezone})
     summary["sources"] = source_records(events)
+    summary["coverage"], summary["taxonomy"] = coverage, taxonomy
     with stage("write"), atomic_dir(out) as tmp:
         for name in SPLITS:
             save_split(tmp / files[name].name, parts[name])
@@ -165,6 +172,28 @@ def _file_identity(path: str) -> dict:
     return {"path": path, "bytes": file.stat().st_size, "sha256": file_sha256(file)}
 
 
+def _coverage_lines(coverage: dict | None, taxonomy: dict | None) -> list[str]:
+    """How much of the log the layout knows, and which sensors' room type / kind were inferred or unknown."""
+    lines = []
+    if coverage:
+        lines.append(f"Layout coverage: {100 * coverage['events']:.1f}% of events, {coverage['n_known_sensors']} of "
+                     f"{coverage['n_sensors']} sensors known to {coverage['layout']}")
+        if coverage.get("warning"):
+            lines.append(f"WARNING: {coverage['warning']}")
+    if taxonomy:
+        parts = []
+        for key, word in (("room_type", "room type"), ("kind", "kind")):
+            inferred, unknown = taxonomy["inferred"][key], taxonomy["unknown"][key]
+            parts.append(f"{word}: {taxonomy['given'][key]} given, {len(inferred)} inferred, {len(unknown)} unknown"
+                         + (f" ({_few(unknown)})" if unknown else ""))
+        lines.append("Taxonomy: " + "; ".join(parts))
+    return lines
+
+
+def _few(names: list[str], n: int = 6) -> str:
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
+
+
 def _split_counts(part: WindowSet, n_days: int) -> dict:
     return {"windows": len(part), "days": n_days, "events": int(part.mask.sum()),
             "label_l1": dict(Counter(map(str, part.label_l1)).most_common()),
@@ -201,5 +230,6 @@ def format_summary(summary: dict) -> str:
     unk = "; ".join(f"{split} " + (", ".join(f"{field} {n}" for field, n in counts.items() if n) or "none")
                     for split, counts in summary["unk_counts"].items())
     lines.append(f"Events with values unseen in train (mapped to UNK): {unk}")
+    lines.extend(_coverage_lines(summary.get("coverage"), summary.get("taxonomy")))
     lines.append(f"Output: {summary['out_dir']}/ ({', '.join(summary['files'].values())})")
     return "\n".join(printable(line) for line in lines)     # labels and names come from the log

@@ -20,7 +20,8 @@ import numpy as np
 from ..errors import UserError
 from ..io import atomic_path
 from .vocab import Vocab
-from .windows import CATEGORICAL_FIELDS, SPLITS, WindowSet
+from .semantic import add_missing_semantic_fields
+from .windows import CATEGORICAL_FIELDS, SEED_FIELDS, SPLITS, WindowSet
 
 log = logging.getLogger(__name__)
 
@@ -73,19 +74,26 @@ def _source(path_json: Path, size: int, sha256: str) -> dict:
     return {"name": path_json.name, "size": size, "sha256": sha256, "mtime_ns": path_json.stat().st_mtime_ns}
 
 
+def _fields_of(windows: WindowSet) -> tuple[str, ...]:
+    """The categorical fields a WindowSet holds, in CATEGORICAL_FIELDS order (older sets lack the semantic ones)."""
+    return tuple(name for name in CATEGORICAL_FIELDS if name in windows.codes and name in windows.categories)
+
+
 def _json_pieces(windows: WindowSet) -> Iterator[str]:
     """The split JSON as text pieces: a header, then one window per line."""
     splits = sorted({str(s) for s in windows.split})
+    fields = _fields_of(windows)
+    keys = ("time", *fields, "time_delta", "x", "y")
     header = {
         "schema": SCHEMA, "home": windows.home, "split": splits[0] if len(splits) == 1 else None,
         "n_windows": len(windows), "seq_len": windows.seq_len, "captioned": bool(windows.captions),
-        "fields": list(EVENT_KEYS), "categories": windows.categories, "meta": windows.meta,
+        "fields": list(keys), "categories": {k: windows.categories[k] for k in fields}, "meta": windows.meta,
     }
     yield "{\n" + "".join(f"{json.dumps(k)}: {_dumps(v)},\n" for k, v in header.items()) + '"windows": [\n'
     quoted = {name: np.array([_dumps(c) for c in windows.categories[name]] + ["null"], dtype=object)
-              for name in CATEGORICAL_FIELDS}
+              for name in fields}
     for lo in range(0, len(windows), _CHUNK):
-        lines = _window_lines(windows, lo, min(lo + _CHUNK, len(windows)), quoted)
+        lines = _window_lines(windows, lo, min(lo + _CHUNK, len(windows)), quoted, keys)
         yield (",\n" if lo else "") + ",\n".join(lines)
     yield "\n]}\n"
 
@@ -94,13 +102,13 @@ def _dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def _window_lines(w: WindowSet, lo: int, hi: int, quoted: dict[str, np.ndarray]) -> list[str]:
+def _window_lines(w: WindowSet, lo: int, hi: int, quoted: dict[str, np.ndarray], keys: tuple[str, ...]) -> list[str]:
     """JSON lines of windows lo..hi-1. The event columns (the bulk of the file) are turned into JSON text in
     one vectorised pass per chunk and joined per window; the json module does the small per-window part."""
     mask = w.mask[lo:hi]
     counts = mask.sum(axis=1)
     bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
-    columns = {name: quoted[name][w.codes[name][lo:hi][mask]].tolist() for name in CATEGORICAL_FIELDS}
+    columns = {name: quoted[name][w.codes[name][lo:hi][mask]].tolist() for name in quoted}
     times = np.datetime_as_string(w.time[lo:hi][mask].astype("datetime64[us]"), unit="us").astype(object)
     columns["time"] = ('"' + times + '"').tolist()
     columns["time_delta"] = _json_floats(w.time_delta[lo:hi][mask])
@@ -117,7 +125,7 @@ def _window_lines(w: WindowSet, lo: int, hi: int, quoted: dict[str, np.ndarray])
             "n_events": int(counts[j]), "label_l1": str(w.label_l1[i]), "label_l2": str(w.label_l2[i]),
             "label_fractions": w.label_fractions[i], "captions": w.captions[i] if w.captions else {},
         })
-        events = ",".join(f'"{k}":[{",".join(columns[k][a:b])}]' for k in EVENT_KEYS)
+        events = ",".join(f'"{k}":[{",".join(columns[k][a:b])}]' for k in keys)
         lines.append(f'{head[:-1]},"events":{{{events}}}}}')
     return lines
 
@@ -139,11 +147,12 @@ def _json_floats(values: np.ndarray) -> list[str]:
 
 
 def _write_companion(path_json: Path, w: WindowSet, source: dict) -> Path:
-    header = {"schema": COMPANION_SCHEMA, "source": source, "home": w.home, "categories": w.categories,
+    header = {"schema": COMPANION_SCHEMA, "source": source, "home": w.home,
+              "categories": {k: w.categories[k] for k in _fields_of(w)},
               "meta": w.meta, "captioned": bool(w.captions)}
     objects = {"label_l1": [str(x) for x in w.label_l1], "label_l2": [str(x) for x in w.label_l2],
                "label_fractions": w.label_fractions, "split": [str(x) for x in w.split], "captions": w.captions}
-    arrays = {f"codes.{k}": v.astype(np.int32) for k, v in w.codes.items()}
+    arrays = {f"codes.{k}": w.codes[k].astype(np.int32) for k in header["categories"]}
     arrays.update(
         time=w.time.astype(np.int64), time_delta=w.time_delta.astype(np.float32), xy=w.xy.astype(np.float32),
         mask=w.mask.astype(bool), start=w.start.astype("datetime64[us]").astype(np.int64),
@@ -175,13 +184,22 @@ def load_split(path_json: str | Path, *, use_companion: bool = True, refresh_com
     if use_companion:
         windows = _read_companion_if_fresh(path, len(data), sha256)
         if windows is not None:
-            return windows
+            return _with_semantic_fields(windows, path)
     windows = _parse_split_json(data, str(path))
     if refresh_companion:
         try:
             _write_companion(path, windows, _source(path, len(data), sha256))
         except OSError as err:  # a read-only dataset folder is fine: the JSON stays the record
             log.info("could not write the companion of %s (%s); reading the JSON each time", path, err)
+    return _with_semantic_fields(windows, path)
+
+
+def _with_semantic_fields(windows: WindowSet, path: Path) -> WindowSet:
+    """A split prepared before the semantic fields existed, given them (room type and kind "unknown"), with a note."""
+    added = add_missing_semantic_fields(windows)
+    if added:
+        log.warning("%s was prepared before the %s fields existed: room types and kinds are 'unknown' "
+                    "(run `homeclip prepare` again to fill them)", path.name, "/".join(added))
     return windows
 
 
@@ -217,7 +235,7 @@ def _read_companion_if_fresh(path_json: Path, size: int, sha256: str) -> WindowS
 
 def read_split_json(path: str | Path) -> WindowSet:
     """Parse and validate a split JSON of record (the slow, authoritative path)."""
-    return _parse_split_json(Path(path).read_bytes(), str(path))
+    return _with_semantic_fields(_parse_split_json(Path(path).read_bytes(), str(path)), Path(path))
 
 
 def _parse_split_json(data: bytes, path: str) -> WindowSet:
@@ -239,7 +257,7 @@ def _parse_split_json(data: bytes, path: str) -> WindowSet:
         return out
 
     codes = {name: scatter(_codes_of(column(name), categories[name], name, str(path)), -1, np.int32)
-             for name in CATEGORICAL_FIELDS}
+             for name in categories}
     try:
         time = np.array(column("time"), dtype="datetime64[us]").astype(np.int64)
         floats = {k: np.array(column(k), dtype=np.float64).astype(np.float32) for k in ("time_delta", "x", "y")}
@@ -267,11 +285,13 @@ def _validate(obj, source: str) -> tuple[list[dict], dict[str, list[str]], int]:
     records, categories, seq_len = obj.get("windows"), obj.get("categories"), obj.get("seq_len")
     if not isinstance(records, list) or not isinstance(seq_len, int) or seq_len < 1:
         raise UserError("a processed split needs a 'windows' list and a positive integer 'seq_len'", path=source)
-    if not isinstance(categories, dict) or any(not isinstance(categories.get(k), list) for k in CATEGORICAL_FIELDS):
-        raise UserError(f"'categories' must list the values of every field {CATEGORICAL_FIELDS}", path=source)
-    for name in CATEGORICAL_FIELDS:
+    if not isinstance(categories, dict) or any(not isinstance(categories.get(k), list) for k in SEED_FIELDS):
+        raise UserError(f"'categories' must list the values of every field {SEED_FIELDS}", path=source)
+    categories = {k: categories[k] for k in CATEGORICAL_FIELDS if isinstance(categories.get(k), list)}
+    for name in categories:
         if len(set(categories[name])) != len(categories[name]):
             raise UserError(f"'categories' of {name} repeats a value", path=source)
+    keys = ("time", *categories, "time_delta", "x", "y")
     for i, rec in enumerate(records):
         missing = [k for k in WINDOW_KEYS if not isinstance(rec, dict) or k not in rec]
         if missing:
@@ -279,7 +299,7 @@ def _validate(obj, source: str) -> tuple[list[dict], dict[str, list[str]], int]:
         n, events = rec["n_events"], rec["events"]
         if not isinstance(n, int) or not 1 <= n <= seq_len:
             raise UserError(f"window {i}: n_events must be 1..{seq_len}, found {n!r}", path=source)
-        bad = [k for k in EVENT_KEYS if not isinstance(events, dict) or not isinstance(events.get(k), list)
+        bad = [k for k in keys if not isinstance(events, dict) or not isinstance(events.get(k), list)
                or len(events[k]) != n]
         if bad:
             raise UserError(f"window {i}: events {', '.join(bad)} must be lists of n_events={n} values", path=source)

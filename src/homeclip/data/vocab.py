@@ -1,4 +1,8 @@
-"""Vocabularies of the categorical event fields, built on the train split only. PAD=0, UNK=1."""
+"""Vocabularies of the categorical event fields. PAD=0, UNK=1.
+
+Home-specific fields (sensor, room, state, ...) are built on the train split only. The semantic fields
+(room_type, kind, state_sign) have a FIXED token list, the taxonomy's order after PAD and UNK, whatever the data
+holds: their ids mean the same thing in every home and every dataset."""
 from __future__ import annotations
 
 import json
@@ -9,6 +13,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..io import atomic_write_json
+from .semantic import SEMANTIC_CATEGORIES
 from .windows import CATEGORICAL_FIELDS, WindowSet
 
 PAD, UNK = 0, 1
@@ -25,6 +30,15 @@ class Vocab:
     def sizes(self) -> dict[str, int]:
         """Vocabulary size per field (including PAD and UNK): the fixed normalisation constants of encoders."""
         return {k: len(v) for k, v in self.tokens.items()}
+
+    def sizes_of(self, fields: tuple[str, ...]) -> dict[str, int]:
+        """Vocabulary sizes of `fields` only, e.g. `sizes_of(SEED_FIELDS)`: what an encoder reading those fields
+        is built with (an encoder given every field would also embed fields it was not designed for)."""
+        missing = [f for f in fields if f not in self.tokens]
+        if missing:
+            raise UserError(f"the vocabulary has no field {', '.join(missing)} (it has {', '.join(self.tokens)}); "
+                            "prepare the dataset again with this version of homeclip")
+        return {f: len(self.tokens[f]) for f in fields}
 
     def index(self, field_name: str) -> dict[str, int]:
         """token -> id for one field."""
@@ -83,10 +97,14 @@ class Vocab:
 
 
 def build_vocab(windows: WindowSet, split: str = "train", fields: tuple[str, ...] = CATEGORICAL_FIELDS) -> Vocab:
-    """Build the vocabulary from the real events of one split only (never from val/test)."""
+    """Build the vocabulary from the real events of one split only (never from val/test); the semantic fields
+    get their fixed taxonomy token lists."""
     rows = windows.split == split
     tokens: dict[str, list[str]] = {}
     for name in fields:
+        if name in SEMANTIC_CATEGORIES:
+            tokens[name] = list(SPECIALS) + SEMANTIC_CATEGORIES[name]
+            continue
         codes = windows.codes[name][rows]
         used = np.unique(codes[windows.mask[rows]])
         cats = windows.categories[name]

@@ -13,13 +13,17 @@ import numpy as np
 
 from ..errors import UserError
 from .segments import event_time_deltas, segment_bounds, sources_of, unsorted_by_source
+from .semantic import SEMANTIC_CATEGORIES, SEMANTIC_FIELDS, semantic_codes
 
 if TYPE_CHECKING:  # only for type hints: keeps this module importable without pandas-heavy readers
     from .events import EventLog
     from .homes import Home
 
-# Per-event categorical fields, in this order everywhere (vocabulary, batches, encoders).
-CATEGORICAL_FIELDS = ("sensor", "room", "state", "sensor_type", "tod_bucket", "dow", "dt_bucket")
+# Per-event categorical fields, in this order everywhere (vocabulary, batches, encoders). The seed fields are
+# what the original encoders read (a model built from today's configs sees exactly these); the semantic fields
+# come from the fixed taxonomy, so their values (and vocabulary ids) mean the same thing in every home.
+SEED_FIELDS = ("sensor", "room", "state", "sensor_type", "tod_bucket", "dow", "dt_bucket")
+CATEGORICAL_FIELDS = SEED_FIELDS + SEMANTIC_FIELDS
 SPLITS = ("train", "val", "test")
 STRATEGIES = ("fixed_length", "fixed_duration", "presegmented")
 
@@ -281,6 +285,7 @@ def event_features(log: "EventLog", home: "Home", default_label: str | None = No
     xy_of_sensor = np.array([home.normalise_xy(info.x, info.y) for info in infos],
                             dtype=np.float32).reshape(len(infos), 2)
     state, state_cats = factorize_sorted(frame["state"].to_numpy())
+    semantic = semantic_codes([info.room_type for info in infos], [info.kind for info in infos], state_cats)
 
     default = default_label or home.default_label
     raw_labels = frame["label"].to_numpy(dtype=object)
@@ -290,10 +295,13 @@ def event_features(log: "EventLog", home: "Home", default_label: str | None = No
         "sensor": sensor, "room": room_of_sensor[sensor], "state": state,
         "sensor_type": type_of_sensor[sensor], "tod_bucket": tod_bucket_codes(time),
         "dow": dow_codes(time), "dt_bucket": dt_bucket_codes(time_delta),
+        "room_type": semantic["room_type"][sensor], "kind": semantic["kind"][sensor],
+        "state_sign": semantic["state_sign"][state],
     }
     categories = {
         "sensor": sensor_cats, "room": room_cats, "state": state_cats, "sensor_type": type_cats,
         "tod_bucket": [name for name, _ in TOD_BUCKETS], "dow": list(DOW_NAMES), "dt_bucket": list(DT_BUCKETS),
+        **{name: list(values) for name, values in SEMANTIC_CATEGORIES.items()},
     }
     return EventFeatures(codes=codes, categories=categories, time=time, time_delta=time_delta,
                          xy=xy_of_sensor[sensor] if len(infos) else np.zeros((0, 2), np.float32),

@@ -1,6 +1,6 @@
 """ChronosEncoder: windows -> series -> frozen backbone -> pooled features -> trainable MLP head -> unit vectors.
 
-    encoder = ChronosEncoder(vocab_sizes=vocab.sizes, chronos_model_name="amazon/chronos-t5-small")
+    encoder = ChronosEncoder(vocab_sizes=vocab.sizes_of(SEED_FIELDS), chronos_model_name="amazon/chronos-t5-small")
     emb = encoder.forward_clip(categorical_features=..., coordinates=..., time_deltas=..., mask=...)  # [B, 512]
 
 Only the head is a registered submodule: the backbone is a plain attribute, so it is never in `parameters()`,

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.vocab import Vocab
+from ..data.windows import SEED_FIELDS
 from .config import TrainConfig
 from .losses import clamp_logit_scale
 
@@ -40,19 +41,21 @@ def encoder_class(kind: str) -> type:
 
 def build_sensor_encoder(cfg: TrainConfig, vocab: Vocab, device: str = "cpu") -> nn.Module:
     """A fresh sensor encoder as the config describes it (the vocabulary gives the fixed normalisation
-    constants and, for the optional state channel, the sign of each state)."""
+    constants and, for the optional state channel, the sign of each state). Encoders read the seed fields
+    only, so a model built from today's configs has the same parameters as before the semantic fields."""
     cls = encoder_class(cfg.encoder)
+    sizes = vocab.sizes_of(SEED_FIELDS)
     if cfg.encoder == "chronos":
         from ..encoders.series import state_signs
 
         extra = tuple(cfg.extra_channels)
-        return cls(vocab.sizes, cfg.chronos_model_name, projection_hidden_dim=cfg.projection_hidden_dim,
+        return cls(sizes, cfg.chronos_model_name, projection_hidden_dim=cfg.projection_hidden_dim,
                    output_dim=cfg.output_dim, sequence_length=cfg.sequence_length,
                    projection_dropout=cfg.projection_dropout, backbone=cfg.backbone,
                    allow_fallback=cfg.allow_fallback, device=device, extra_channels=extra,
                    covariates=cfg.covariates,
                    state_values=state_signs(vocab.tokens["state"]) if "state" in extra else None)
-    return cls(vocab.sizes, output_dim=cfg.output_dim, sequence_length=cfg.sequence_length, **cfg.transformer)
+    return cls(sizes, output_dim=cfg.output_dim, sequence_length=cfg.sequence_length, **cfg.transformer)
 
 
 def rebuild_sensor_encoder(kind: str, config: dict, device: str = "cpu") -> nn.Module:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ...errors import UserError
 from ...paths import PLAIN_NAME, is_plain_name
+from ..taxonomy import OBJECT_KINDS, ROOM_TYPES, UNKNOWN, infer_kind, infer_room_type, infer_sensor_type
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ NO_LAYOUT_NAME = "no_layout"
 
 _TOP_KEYS = {  # key -> (required, expected JSON type, description for error messages)
     "name": (True, str, "a non-empty string"),
-    "sensors": (True, dict, "an object mapping sensor name -> {room, x, y, type, detail}"),
+    "sensors": (True, dict, "an object mapping sensor name -> {room, x, y, type, detail, room_type, kind}"),
     "title": (False, str, "a string"),
     "notes": (False, str, "a string"),
     "bounds": (False, list, "[xmin, ymin, xmax, ymax]"),
@@ -33,7 +34,8 @@ _TOP_KEYS = {  # key -> (required, expected JSON type, description for error mes
     "descriptions": (False, dict, "an object mapping label -> list of 1 or more phrasings"),
     "descriptions_source": (False, str, "a string saying how the descriptions were written"),
 }
-_SENSOR_KEYS = ("room", "x", "y", "type", "detail")
+_SENSOR_KEYS = ("room", "x", "y", "type", "detail", "room_type", "kind")
+INFERABLE = ("type", "room_type", "kind")     # what SensorInfo.inferred may name
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class SensorInfo:
     y: float
     type: str                 # "motion", "door", "item", "temperature", "light", "pressure", "electric", ...
     detail: str = ""          # short description: "fridge", "stove", "bed in master bedroom"
+    room_type: str = UNKNOWN  # one of taxonomy.ROOM_TYPES: the same in every home
+    kind: str = UNKNOWN       # one of taxonomy.OBJECT_KINDS: what the sensor watches
+    inferred: tuple[str, ...] = ()   # which of INFERABLE were inferred from names rather than given
 
 
 @dataclass
@@ -62,11 +67,15 @@ class Home:
     has_layout: bool = True                        # False for the "no layout" fallback home
 
     def sensor_info(self, name: str) -> SensorInfo:
-        """The layout entry for a sensor; an unknown sensor gets room "unknown" and no coordinates."""
+        """The layout entry for a sensor; an unknown sensor gets room "unknown", no coordinates, and a type,
+        room type and kind inferred from its name ("unknown"/"other" when the name does not say)."""
         info = self.sensors.get(name)
         if info is not None:
             return info
-        return SensorInfo(name=name, room="unknown", x=math.nan, y=math.nan, type=guess_sensor_type(name))
+        typ = infer_sensor_type(name)
+        kind = infer_kind(typ, name)
+        return SensorInfo(name=name, room="unknown", x=math.nan, y=math.nan, type=typ,
+                          room_type=infer_room_type(name=name, kind=kind), kind=kind, inferred=INFERABLE)
 
     def l2(self, l1: str) -> str:
         """Coarse label of a fine label."""
@@ -86,12 +95,6 @@ class Home:
     def l2_labels(self) -> list[str]:
         """Coarse classes of the label map, sorted."""
         return sorted(set(self.label_map.values()))
-
-
-def guess_sensor_type(name: str) -> str:
-    """Sensor type from the CASAS naming convention (M=motion, D=door, T=temperature, ...)."""
-    return {"M": "motion", "D": "door", "T": "temperature", "L": "light", "I": "item", "P": "power",
-            "E": "electric", "F": "flow", "B": "battery", "A": "analog"}.get(name[:1].upper(), "other")
 
 
 def list_homes() -> list[str]:
@@ -181,7 +184,7 @@ def _parse_sensor(sid: str, entry: Any, where: str) -> SensorInfo:
     if not sid.strip() or any(c.isspace() for c in sid):
         raise _bad(where, key, "a sensor name without spaces", sid)
     if not isinstance(entry, dict):
-        raise _bad(where, key, "an object with keys room, x, y, type, detail", entry)
+        raise _bad(where, key, f"an object with keys {', '.join(_SENSOR_KEYS)}", entry)
     for k in sorted(entry):
         if k not in _SENSOR_KEYS:
             raise UserError(f"{key}.{k}: unknown key (expected one of {', '.join(_SENSOR_KEYS)})",
@@ -199,7 +202,23 @@ def _parse_sensor(sid: str, entry: Any, where: str) -> SensorInfo:
     x, y = (_coordinate(entry[k], f"{key}.{k}", where) for k in ("x", "y"))
     if math.isnan(x) != math.isnan(y):
         raise _bad(where, f"{key}", "x and y both numbers or both null", {"x": entry["x"], "y": entry["y"]})
-    return SensorInfo(name=sid, room=room.strip(), x=x, y=y, type=typ, detail=detail.strip())
+    room, detail = room.strip(), detail.strip()
+    kind = _taxonomy_value(entry, "kind", OBJECT_KINDS, key, where)
+    room_type = _taxonomy_value(entry, "room_type", ROOM_TYPES, key, where)
+    inferred = tuple(k for k, v in (("room_type", room_type), ("kind", kind)) if v is None)
+    kind = kind or infer_kind(typ, sid, detail)
+    room_type = room_type or infer_room_type(room, sid, detail, kind)
+    return SensorInfo(name=sid, room=room, x=x, y=y, type=typ, detail=detail, room_type=room_type, kind=kind,
+                      inferred=inferred)
+
+
+def _taxonomy_value(entry: dict, k: str, allowed: tuple[str, ...], key: str, where: str) -> str | None:
+    """A sensor's room_type / kind as given (validated against the taxonomy), or None when not given."""
+    if k not in entry:
+        return None
+    if entry[k] not in allowed:
+        raise _bad(where, f"{key}.{k}", f"one of {', '.join(allowed)} (docs/home-format.md)", entry[k])
+    return entry[k]
 
 
 def _coordinate(value: Any, key: str, where: str) -> float:
