@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -107,6 +108,12 @@ def made(tmp_path_factory):
                          "--cache-dir", str(m.features)]) == 0
     with zipfile.ZipFile(m.zip, "w") as zf:
         zf.writestr("milan/data", m.raw.read_text()[:2000])
+    m.spec = root / "bench.json"
+    m.spec.write_text(json.dumps({
+        "name": "faults", "homes": [{"name": "milan", "raw": str(m.raw), "home": "milan",
+                                     "window": {"strategy": "fixed_duration", "duration": 3600}}],
+        "encoders": {"tiny": str(TINY)}, "protocols": ["in_home"],
+        "overrides": {"text_model_name": "offline", "max_epochs": 1, "batch_size": 8, "caption_types": "short"}}))
     return m
 
 
@@ -125,13 +132,14 @@ def command_argv(name: str, m: SimpleNamespace, d: Path) -> list[str]:
         "compare": ["compare", str(m.eval), "--out", str(d / "compare")],
         "search": ["search", "--checkpoint", str(m.ckpt), "--data", str(m.test), "someone cooking",
                    "--cache-dir", str(d / "search")],
+        "benchmark": ["benchmark", "--spec", str(m.spec), "--out", str(d / "bench")],
         "demo": ["demo", "--out", str(d / "demo"), "--days", "3"],
     }[name]
 
 
 def test_every_command_is_covered():
     assert set(cli.COMMANDS) == {"simulate", "prepare", "download", "features", "train", "evaluate", "compare",
-                                 "search", "demo"}
+                                 "search", "benchmark", "demo"}
 
 
 @pytest.mark.parametrize("kind", ["read-only", "full", "parent-is-a-file"])
