@@ -35,6 +35,7 @@ def test_spec_resolves_paths_and_defaults(tmp_path):
     ({"protocols": ["in_hom"]}, "did you mean 'in_home'"),
     ({"homez": []}, "unknown key"),
     ({"name": "../x"}, "plain name"),
+    ({"name": 3}, "plain name"),
     ({"few_shot": {"k": [0]}}, "few_shot.k"),
     ({"levels": ["l3"]}, "levels"),
     ({"calibrations": ["magic"]}, "calibrations"),

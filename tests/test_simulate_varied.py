@@ -12,7 +12,7 @@ import pytest
 from homeclip import cli
 from homeclip.data.homes import load_home, parse_home
 from homeclip.data.readers import read_log
-from homeclip.data.simulate import generate, resolve_layout
+from homeclip.data.simulate import resolve_layout
 from homeclip.data.simulate.generate import generate_home
 from homeclip.data.simulate.varied import varied_plan, write_varied_homes
 from homeclip.data.simulate.vocabulary import ACTIVITY_LABELS, DESCRIPTIONS, LABELS
@@ -137,10 +137,12 @@ def test_sensors_carry_taxonomy_room_types_and_kinds(homes):
             assert s.room in h.plan.rooms and sem[name]["room_type"] == s.room.room_type
             if s.kind in ("fridge", "toilet", "stove", "microwave", "bed"):       # details say what they watch
                 assert s.kind.split("_")[0] in s.detail or s.detail in ("freezer", "cooktop")
-        flipped = h.layout_json(semantic_keys=True)["sensors"]
-        assert all(flipped[n]["room_type"] == sem[n]["room_type"] and flipped[n]["kind"] == sem[n]["kind"]
+        layout = h.layout_json()["sensors"]
+        assert all(layout[n]["room_type"] == sem[n]["room_type"] and layout[n]["kind"] == sem[n]["kind"]
                    for n in sem)
-        assert all("kind" not in e for e in h.layout_json()["sensors"].values()) is (not generate.LAYOUT_SEMANTIC_KEYS)
+        parsed = h.home()          # parse_home keeps the explicit keys: nothing is left to inference
+        assert all(parsed.sensors[n].kind == sem[n]["kind"] and parsed.sensors[n].room_type == sem[n]["room_type"]
+                   for n in sem)
 
 
 def test_labels_are_the_shared_vocabulary_and_places_are_the_right_rooms(homes):

@@ -163,13 +163,12 @@ def _known(doc: dict, keys: tuple[str, ...], prefix: str, source: str) -> None:
 
 
 def _identifier(value: Any, key: str, source: str) -> str:
-    """A name that becomes a folder: letters, digits, '_', '-', '.', not starting with '.'."""
-    import re
+    """A name that becomes a folder: the project's one plain-name rule."""
+    from ..paths import plain_name
 
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}", value):
-        raise UserError(f"{key}: expected a plain name (letters, digits, _ - .), found {json.dumps(value)}",
-                        path=source)
-    return value
+    if not isinstance(value, str):
+        raise UserError(f"{key}: expected a plain name, found {json.dumps(value)}", path=source)
+    return plain_name(value, key, path=source)
 
 
 def _resolve(value: str, base: Path) -> Path:

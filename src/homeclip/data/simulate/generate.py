@@ -15,11 +15,6 @@ from .routines import Routine, draw_routine
 from .sensors import SENSOR_STYLES, SensorSpec, draw_naming, draw_reporting, draw_sensors, name_sensors
 from .vocabulary import DESCRIPTIONS, DESCRIPTIONS_SOURCE, LABELS
 
-# THE SWITCH. Flip to True once `parse_home` accepts the optional sensor keys `room_type` and `kind` (the
-# taxonomy branch): generated layouts then carry them, and SensorInfo.kind reaches the simulator by itself.
-# Until then they travel beside the layout (GeneratedHome.semantics, the index of `simulate --varied`).
-LAYOUT_SEMANTIC_KEYS = False
-
 # Furniture where activities happen: unwatched by a sensor, it is still where the resident sits, sleeps, cooks.
 _ANCHOR_FIXTURES = ("bed", "stove", "fridge", "sofa", "armchair", "desk", "dining_table", "toilet", "shower",
                     "bathtub", "basin", "medicine", "washing_machine")
@@ -63,14 +58,10 @@ class GeneratedHome:
         """Sensor name -> {"room_type", "kind"} (taxonomy ROOM_TYPES / OBJECT_KINDS)."""
         return {n: {"room_type": s.room.room_type, "kind": s.kind} for n, s in self.sensors.items()}
 
-    def layout_json(self, semantic_keys: bool = LAYOUT_SEMANTIC_KEYS) -> dict:
-        """The layout document (docs/home-format.md); room_type/kind per sensor only when `semantic_keys`."""
-        sensors = {}
-        for n, s in self.sensors.items():
-            entry = {"room": s.room.name, "x": s.x, "y": s.y, "type": s.type, "detail": s.detail}
-            if semantic_keys:
-                entry |= {"room_type": s.room.room_type, "kind": s.kind}
-            sensors[n] = entry
+    def layout_json(self) -> dict:
+        """The layout document (docs/home-format.md), every sensor with its explicit room_type and kind."""
+        sensors = {n: {"room": s.room.name, "x": s.x, "y": s.y, "type": s.type, "detail": s.detail,
+                       "room_type": s.room.room_type, "kind": s.kind} for n, s in self.sensors.items()}
         return {
             "name": self.name,
             "title": f"Simulated {self.template.replace('_', ' ')} with {self.sensor_style.replace('_', ' ')} sensors",

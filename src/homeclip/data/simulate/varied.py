@@ -16,7 +16,7 @@ from ...errors import UserError
 from ...io import atomic_dir
 from . import DEFAULT_START, check_span
 from .floorplans import TEMPLATES
-from .generate import LAYOUT_SEMANTIC_KEYS, generate_home
+from .generate import generate_home
 from .sensors import SENSOR_STYLES
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,6 @@ def write_varied_homes(out_dir: str | Path, n_homes: int, days: int, seed: int =
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 homes = list(pool.map(simulate_one, *zip(*jobs)))
         index = {"schema": INDEX_SCHEMA, "seed": seed, "days": days, "start": start, "n_homes": n_homes,
-                 "layout_has_semantic_keys": LAYOUT_SEMANTIC_KEYS,
                  "events": sum(h["events"] for h in homes), "seconds": round(time.perf_counter() - started, 1),
                  "workers": workers, "homes": homes}
         (tmp / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")

@@ -81,7 +81,8 @@ ACTIVITIES = {a.key: a for a in (
     Activity("chores", ("Work",), ("chore", "housekeep", "clean", "laundry"), False, "bedroom", 7.0),  # + other rooms
     Activity("meditate", ("Other",), ("meditat",), False, "quiet", 120.0, optional=True),
     Activity("leave_home", ("Leave_Home",), ("leave", "leaving"), True, "entrance", 5.0),
-    Activity("enter_home", ("Enter_Home",), ("enter",), True, "entrance", 5.0),
+    # Coarse class Leave_Home in the shared convention; only a label with "enter" in its name, never a fallback.
+    Activity("enter_home", ("Enter_Home", "Leave_Home"), ("enter",), False, "entrance", 5.0),
     # Only routines that ask for them do these (the packaged homes' classic routine never does).
     Activity("laundry", ("Work",), ("laundry",), False, "laundry", 10.0),
     Activity("get_drink", ("Eat",), ("drink",), False, "kitchen", 6.0),
