@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
+from . import __version__
+from .console import configure as configure_console
 from .errors import UserError
 
 # In the order `homeclip --help` lists them (data -> encoders -> training -> evaluation -> the main job).
@@ -21,7 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="homeclip",
         description="Teach machines to read smart-home sensor logs: windows, captions, CLIP-style alignment.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="more log output")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more log output (debug lines)")
+    parser.add_argument("--version", action="version", version=f"homeclip {__version__}",
+                        help="print the installed homeclip version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"homeclip.commands.{name}")
@@ -51,8 +54,7 @@ def script_main(command: str, prog: str, argv: list[str] | None = None) -> int:
 
 def run_command(module, args: argparse.Namespace, prog: str, *, verbose: bool = False) -> int:
     """Run a command module: user errors as one line (their exit code), Ctrl-C as 130, never a traceback."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    configure_console(verbose=verbose, quiet=bool(getattr(args, "quiet", False)))
     try:
         return int(module.run(args) or 0)
     except UserError as err:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..console import add_quiet_option
+
 HELP = "Read a raw log, cut windows, caption them, split by day and write a processed dataset."
 DESCRIPTION = (
     "Read a raw sensor log (format detected unless --format is given), cut it into windows, label them, "
@@ -40,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-bad-lines", action="store_true",
                         help="skip unparseable lines (counted and reported) instead of stopping at the first")
     parser.add_argument("--out", default=None, help="output folder (default data/processed/casas/<home>/seq<N>)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet_option(parser)
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -59,6 +61,7 @@ def parse_ratios(text: str) -> tuple[float, float, float]:
 
 def run(args: argparse.Namespace) -> int:
     """Prepare the dataset and print where it is and what it holds."""
+    from ..console import progress_enabled, say
     from ..data.prepare import format_summary, prepare_dataset
     from ..data.windows import SplitConfig, WindowConfig
 
@@ -68,6 +71,6 @@ def run(args: argparse.Namespace) -> int:
     split = SplitConfig(ratios=parse_ratios(args.split), seed=args.seed, chronological=args.chronological)
     summary = prepare_dataset(args.raw, args.home, args.out, fmt=args.format, labels_path=args.labels, window=window,
                               split=split, caption_seed=args.seed, skip_bad_lines=args.skip_bad_lines,
-                              progress=not args.quiet)
-    print(format_summary(summary))
+                              progress=progress_enabled(args.quiet))
+    say(format_summary(summary))
     return 0

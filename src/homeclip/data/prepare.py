@@ -18,6 +18,7 @@ from .captions import caption_windows
 from .homes import Home, load_home
 from .readers import read_log
 from .store import dataset_paths, default_out_dir, save_split
+from .usage import replacing_used_files_warning
 from .vocab import build_vocab
 from .windows import SPLITS, SplitConfig, WindowConfig, WindowSet, assign_splits, make_windows
 
@@ -63,6 +64,9 @@ def prepare_dataset(raw: str | Path, home: str | Home, out_dir: str | Path | Non
                        config={"window": windows.meta["windowing"]["config"], "split": split.to_dict(), "caption_seed": caption_seed,
                                "format": fmt, "labels_path": None if labels_path is None else str(labels_path),
                                "skip_bad_lines": skip_bad_lines})
+    replacing = replacing_used_files_warning(out, [p.name for p in files.values()])
+    if replacing:
+        log.warning(replacing)
     with stage("write"), atomic_dir(out) as tmp:
         for name in SPLITS:
             save_split(tmp / files[name].name, parts[name])
