@@ -114,7 +114,8 @@ def headline(results: dict) -> str:
     return (f"{run_label(results['model'])}: zero-shot L1 macro-F1 {score_text(methods['zeroshot'], 'macro_f1')}; "
             f"best read-out ({SHORT_TITLES[readout]}) {score_text(methods[readout], 'macro_f1')} vs best baseline "
             f"({SHORT_TITLES[baseline]}) {score_text(methods[baseline], 'macro_f1')}, {verdict} the baseline{noise}"
-            + (f"; 95 % intervals over {days} test days" if days else "")
+            + ("" if not days else f"; 95 % intervals over {days} test days" if days >= 2 else
+               "; one test day: no intervals")
             + "".join(f"; {flag}" for flag in flags) + ".")
 
 

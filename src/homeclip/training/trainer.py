@@ -48,6 +48,7 @@ from .checkpoint import (
     set_rng_state,
 )
 from .config import TrainConfig
+from .interval_means import IntervalMeans
 from .run_dir import RunLock, claim_output_dir
 from .losses import (
     LOGIT_SCALE_MAX,
@@ -737,40 +738,6 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-class IntervalMeans:
-    """Sums of the per-step training scalars since the last metrics line; the line logs their means.
-
-    Kept as tensors on the training device (no host sync per step) and saved in resumable checkpoints, so a
-    resumed run logs exactly what an uninterrupted one does."""
-
-    def __init__(self) -> None:
-        self.sums: dict[str, torch.Tensor] = {}
-        self.count = 0
-
-    def add(self, values: dict[str, torch.Tensor | None]) -> None:
-        """Add one step's scalars (None values are skipped)."""
-        for key, value in values.items():
-            if value is not None:
-                value = value.detach().float()
-                self.sums[key] = self.sums[key] + value if key in self.sums else value
-        self.count += 1
-
-    def pop(self) -> dict[str, float]:
-        """The means since the last pop, then start a new interval."""
-        means = {key: float(total) / max(self.count, 1) for key, total in self.sums.items()}
-        self.sums, self.count = {}, 0
-        return means
-
-    def state_dict(self) -> dict:
-        """Plain values for a checkpoint."""
-        return {"sums": {k: float(v) for k, v in self.sums.items()}, "count": self.count}
-
-    def load_state_dict(self, state: dict) -> None:
-        """Restore `state_dict()` output ({} = an empty interval)."""
-        self.sums = {k: torch.tensor(v, dtype=torch.float32) for k, v in state.get("sums", {}).items()}
-        self.count = int(state.get("count", 0))
-
-
 class MetricLogger:
     """metrics.jsonl + TensorBoard (+ wandb when asked for and installed); inert on non-main ranks."""
 
@@ -845,6 +812,8 @@ def train(cfg: TrainConfig, *, data: TrainData | None = None, text_encoder=None,
     from .checkpoint import resolve_resume
 
     resume_path = resolve_resume(str(resume) if resume is not None else None, cfg.output_dir)
+    if data is None and resume_path is None and not overwrite:
+        claim_output_dir(cfg.output_dir, resume=False, overwrite=False)   # refuse before reading the data
     trainer = Trainer(cfg, data if data is not None else load_training_data(cfg), text_encoder=text_encoder,
                       resume=resume_path, overwrite=overwrite, progress=progress, on_step=on_step)
     try:
