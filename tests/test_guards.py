@@ -94,6 +94,7 @@ def test_evaluate_and_search_commands_refuse_cross_home(tmp_path, capsys):
     out = tmp_path / "eval"
     argv = ["evaluate", "--checkpoint", str(p["checkpoint"]), "--train_data", str(p["train"]), "--test_data",
             str(aruba), "--output_dir", str(out), "--no-figures", "--quiet"]
+    capsys.readouterr()                                                 # only the command's own output below
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "Traceback" not in err and "--allow-cross-home" in err
@@ -207,6 +208,7 @@ def test_a_second_run_into_the_folder_refuses_and_keeps_the_first(tmp_path):
 
 
 def test_command_train_refuses_with_one_line(tmp_path, capsys):
+    capsys.readouterr()
     run = tmp_path / "run"
     run.mkdir()
     (run / "metrics.jsonl").write_text('{"step": 1, "loss": 1.0}\n')

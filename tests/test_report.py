@@ -355,3 +355,15 @@ def test_f1_bars_draw_zero_and_math_labels():
     fig = plots.f1_bars_figure({"a": {"$x": 0.0, "y": 0.5}, "b": {"$x": 0.2, "y": 0.0}}, "t", "caption")
     assert fig.png.startswith(b"\x89PNG") and b"<svg" in fig.svg and fig.caption == "caption"
     assert fig.svg.count(b">0<") >= 2       # each F1 of 0 is written as '0' next to its stub
+
+
+def test_one_test_day_gives_no_interval_text():
+    from homeclip.evaluation.report import cell
+
+    one_day = {"value": 0.5, "low": 0.5, "high": 0.5, "n_days": 1}
+    assert cell(0.5, one_day)["interval"] == "" and cell(0.5, one_day)["value"] == "0.500"
+    two = {"value": 0.5, "low": 0.25, "high": 0.75, "n_days": 2}
+    assert cell(0.5, two)["interval"] == "[0.250, 0.750]"
+    results = {"model": {"encoder_kind": "x"}, "levels": {"l1": {"methods": {
+        m: {"kind": kind, "macro_f1": 0.5, "intervals": {"macro_f1": one_day}} for m, (kind, _) in METHODS.items()}}}}
+    assert headline(results).endswith("; one test day: no intervals.") and "[" not in headline(results)

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from ..console import clean
 from .bootstrap import format_interval
 from .summary import (BEST, COLUMN_NAMES, HEADLINE_COLUMNS, LEGEND, LEVEL_NAMES, LEVELS, LOSES, column_marks,
-                      headline, headline_rows, model_summary)
+                      has_width, headline, headline_rows, model_summary)
 
 # Markdown punctuation that could start emphasis, code, links or images, strike-through, a table cell or math
 # (mid-line; no value starts a line); '<', '>' and '&' become entities (a backslash does not stop raw HTML in
@@ -63,7 +63,7 @@ def _fmt(x) -> str:
 
 def cell(value: float | None, entry: dict | None, marks: dict | None = None) -> dict:
     """One table cell: the value, its interval ('' when none), and its marks."""
-    text = format_interval(entry) if entry else _fmt(value)
+    text = format_interval(entry) if has_width(entry) else _fmt(value)
     number, _, bracket = text.partition(" ")
     marks = marks or {}
     return {"value": number, "interval": bracket, "best": bool(marks.get("best")), "loses": bool(marks.get("loses")),

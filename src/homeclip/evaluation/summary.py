@@ -64,11 +64,16 @@ def interval(entry: dict, metric: str) -> dict | None:
     return (entry.get("intervals") or {}).get(metric)
 
 
+def has_width(found: dict | None) -> bool:
+    """True for an interval worth printing (one test day resampled is always that day: no interval)."""
+    return bool(found) and found.get("n_days", 2) >= 2
+
+
 def score_text(entry: dict, metric: str) -> str:
     """'0.712 [0.655, 0.768]', or the bare value when there is no interval."""
     found = interval(entry, metric)
     value = entry.get(metric)
-    return format_interval(found) if found else ("–" if value is None else f"{value:.3f}")
+    return format_interval(found) if has_width(found) else ("–" if value is None else f"{value:.3f}")
 
 
 def headline_rows(results: dict) -> list[dict]:
