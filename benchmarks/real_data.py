@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", choices=sorted(DATASETS), action="append")
+    ap.add_argument("--overwrite", action="store_true", help="replace the models of an earlier run in --out")
     args = ap.parse_args(argv)
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} is absent (the real data is not redistributable)")
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
                                   split=SplitConfig(seed=args.seed), progress=False)
         print(format_summary(summary))
         exp = Experiment(data_dir=out / "data", home=home, out=out, configs=encoder_comparison(CONFIGS),
-                         overrides={**short_schedule(args.epochs, args.seed), "sequence_length": length})
+                         overrides={**short_schedule(args.epochs, args.seed), "sequence_length": length},
+                         overwrite=args.overwrite)
         result = run_experiment(exp, say=lambda text: print(f"==> {name}: {text}", flush=True))
         print((result["compare_dir"] / "compare.md").read_text(encoding="utf-8"))
         print(f"{name}: {time.perf_counter() - t0:.0f} s; reports under {out}")

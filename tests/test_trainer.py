@@ -269,3 +269,22 @@ def test_extra_channels_train_and_the_features_command_fills_the_same_cache(tmp_
     # Training reused the entry written by `homeclip features` for the train split and added only val's.
     after = sorted((tmp_path / "features").rglob("*.npy"))
     assert cached[0] in after and len(after) == 2
+
+
+def test_logged_loss_is_the_mean_over_the_logging_interval(tmp_path):
+    """Every metrics line averages the steps since the previous one (here: steps 1-3, 4-6, ...), not one batch."""
+    data = tiny_data()
+    per_step, per_3 = (tiny_config(tmp_path / name, log_interval=interval, val_interval=1000, save_interval=1000)
+                       for name, interval in (("one", 1), ("three", 3)))
+    train(per_step, data=data, text_encoder=HashTextEncoder(), progress=False)
+    train(per_3, data=data, text_encoder=HashTextEncoder(), progress=False)
+    one = [json.loads(x) for x in (tmp_path / "one" / "run" / "metrics.jsonl").read_text().splitlines()]
+    three = [json.loads(x) for x in (tmp_path / "three" / "run" / "metrics.jsonl").read_text().splitlines()]
+    one = [x for x in one if "loss" in x]
+    three = [x for x in three if "loss" in x]
+    assert [x["step"] for x in three] == [3, 6, 9, 12]
+    for line in three:
+        window = [x for x in one if line["step"] - 3 < x["step"] <= line["step"]]
+        for key in ("loss", "clip_loss", "acc_s2t", "acc_t2s"):
+            assert line[key] == pytest.approx(np.mean([x[key] for x in window]), rel=1e-5), key
+    assert three[0]["loss"] != pytest.approx(one[2]["loss"])      # not the last batch alone

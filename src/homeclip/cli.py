@@ -10,6 +10,8 @@ import logging
 import sys
 import threading
 
+from . import __version__
+from .console import configure as configure_console
 from .errors import UserError
 
 # In the order `homeclip --help` lists them (data -> encoders -> training -> evaluation -> the main job).
@@ -23,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="homeclip",
         description="Teach machines to read smart-home sensor logs: windows, captions, CLIP-style alignment.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="more log output")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more log output (debug lines)")
+    parser.add_argument("--version", action="version", version=f"homeclip {__version__}",
+                        help="print the installed homeclip version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"homeclip.commands.{name}")
@@ -57,8 +61,7 @@ def run_command(module, args: argparse.Namespace, prog: str, *, verbose: bool = 
     from .io import describe_os_error
     from .terminal import printable
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    configure_console(verbose=verbose, quiet=bool(getattr(args, "quiet", False)))
     previous_hook = threading.excepthook
 
     def background_fault(hook_args) -> None:

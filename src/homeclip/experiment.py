@@ -19,10 +19,23 @@ class Experiment:
     overrides: dict[str, Any] = field(default_factory=dict)          # applied to every run
     run_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # per run name
     device: str = "auto"
+    overwrite: bool = False              # replace earlier runs' outputs in out/models/<name> (else refused)
+    progress: bool = True
+
+    def run_dir(self, name: str) -> Path:
+        """Where run `name` trains."""
+        return self.out / "models" / name
 
     def paths(self) -> dict[str, Path]:
         """The prepared dataset files."""
         return {name: self.data_dir / f"{self.home}_{name}.json" for name in ("train", "val", "test", "vocab")}
+
+
+def packaged_configs() -> Path:
+    """The training configs shipped in the package (configs/training/milan/ of a checkout is the same folder)."""
+    from importlib import resources
+
+    return Path(str(resources.files("homeclip") / "configs" / "training" / "milan"))
 
 
 def encoder_comparison(config_dir: str | Path) -> dict[str, Path]:
@@ -31,33 +44,47 @@ def encoder_comparison(config_dir: str | Path) -> dict[str, Path]:
     return {"chronos": config_dir / "chronos_clip.json", "transformer": config_dir / "transformer_clip_mlm.json"}
 
 
+def validate_every_epoch(cfg, data) -> int:
+    """A val_interval that validates at least once per epoch, so best_model.pt is a real selection."""
+    from .training.trainer import steps_per_epoch
+
+    return max(1, min(cfg.val_interval, steps_per_epoch(cfg, data)))
+
+
 def short_schedule(epochs: int, seed: int) -> dict[str, Any]:
     """Overrides for a quick local run: fewer epochs, a fixed seed, no wandb."""
     return {"max_epochs": epochs, "use_wandb": False, "seed": seed}
 
 
 def run_experiment(exp: Experiment, *, say=print) -> dict:
-    """Train every config, evaluate its best checkpoint on the test split, and write the comparison."""
+    """Train every config (validating at least once per epoch), evaluate its best checkpoint on the test split,
+    and write the comparison."""
+    from dataclasses import replace
+
     from .evaluation.compare import compare_runs
     from .evaluation.evaluate import EvalConfig, evaluate_checkpoint
     from .training.config import load_config
-    from .training.trainer import train
+    from .training.trainer import load_training_data, train
 
     paths = exp.paths()
     caches = {"text_cache_dir": str(exp.out / "cache" / "text"), "feature_cache_dir": str(exp.out / "cache" / "features")}
     eval_dirs: dict[str, Path] = {}
+    loaded: dict[tuple, Any] = {}
     for name, config_path in exp.configs.items():
         say(f"training '{name}' ({config_path.name})")
         cfg = load_config(config_path, {
             "train_data_path": str(paths["train"]), "val_data_path": str(paths["val"]),
-            "vocab_path": str(paths["vocab"]), "output_dir": str(exp.out / "models" / name),
+            "vocab_path": str(paths["vocab"]), "output_dir": str(exp.run_dir(name)),
             "device": exp.device, **caches, **exp.overrides, **exp.run_overrides.get(name, {}),
         })
-        result = train(cfg)
+        key = (cfg.train_data_path, cfg.val_data_path, cfg.vocab_path)
+        data = loaded[key] = loaded.get(key) or load_training_data(cfg)   # runs on the same files read them once
+        cfg = replace(cfg, val_interval=validate_every_epoch(cfg, data))
+        result = train(cfg, data=data, overwrite=exp.overwrite, progress=exp.progress)
         say(f"evaluating '{name}'")
         eval_dirs[name] = exp.out / "eval" / name
         evaluate_checkpoint(result.output_dir / "best_model.pt", paths["train"], paths["test"], paths["vocab"],
-                            eval_dirs[name], home=exp.home, cfg=EvalConfig(**caches),
+                            eval_dirs[name], home=exp.home, cfg=EvalConfig(**caches, progress=exp.progress),
                             device="cpu" if exp.device == "auto" else exp.device)
     say("comparing")
     table = compare_runs(list(eval_dirs.values()), exp.out / "compare")

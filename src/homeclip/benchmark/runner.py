@@ -118,7 +118,7 @@ class Runs:
         if not (best.is_file() and key_file.is_file() and json.loads(key_file.read_text()).get("key") == key):
             self.say(f"training {encoder} for {protocol} / {target} on {', '.join(f.name for f in folders)}")
             t0 = time.perf_counter()
-            train(cfg, text_encoder=text, progress=False)
+            train(cfg, text_encoder=text, progress=False, overwrite=True)   # our own stale run: its key changed
             atomic_write_json(key_file, {"key": key, "seconds": round(time.perf_counter() - t0, 1),
                                          "train": [str(p) for p in train_files]})
         model = load_model(best, device="cpu")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..console import add_quiet_option
+
 HELP = "Evaluate any checkpoint: zero-shot, probe, k-NN, retrieval, baselines, HTML report."
 DESCRIPTION = (HELP + " Writes evaluation_results.json, report.md, report.html and figures/ into --output_dir. "
                "Every checkpoint type evaluates with this one command.")
@@ -21,17 +23,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where the report is written")
     parser.add_argument("--home", default=None,
                         help="home layout name or JSON path for label descriptions (default: the dataset's home)")
-    parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=256)
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:0 ...")
+    parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=256,
+                        help="windows per forward pass (default 256; results do not depend on it)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:0 ... (default cpu)")
     parser.add_argument("--cache-dir", default=None,
                         help="frozen-backbone feature cache (Chronos encoders); default $HOMECLIP_CACHE_DIR/features, "
                              "else .cache/homeclip/features (where training puts it by default)")
     parser.add_argument("--no-figures", dest="figures", action="store_false",
                         help="skip the figures (t-SNE takes tens of seconds on large test sets)")
+    parser.add_argument("--allow-cross-home", action="store_true",
+                        help="allow a checkpoint trained on one home to be scored on another home's data (the "
+                             "report then says 'trained on X, tested on Y'); without it that is an error")
+    add_quiet_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, write the report and print where it is."""
+    from ..console import progress_enabled, say
     from ..errors import UserError
     from ..evaluation.evaluate import EvalConfig, evaluate_checkpoint
     from ..terminal import printable
@@ -39,14 +47,12 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {args.batch_size}")
     results = evaluate_checkpoint(args.checkpoint, args.train_data, args.test_data, args.vocab, args.output_dir,
-                                  home=args.home, device=args.device,
+                                  home=args.home, device=args.device, allow_cross_home=args.allow_cross_home,
                                   cfg=EvalConfig(batch_size=args.batch_size, figures=args.figures,
-                                                feature_cache_dir=args.cache_dir))
+                                                 feature_cache_dir=args.cache_dir,
+                                                 progress=progress_enabled(args.quiet)))
+    say(results["headline"])
     for warning in results["warnings"]:
-        print(f"WARNING: {printable(warning)}")     # may quote labels from the log
-    for level in ("l1", "l2"):
-        methods = results["levels"][level]["methods"]
-        print(f"{level.upper()}: " + ", ".join(f"{name} macro-F1 {methods[name]['macro_f1']:.3f}"
-                                               for name in ("zeroshot", "linear_probe", "bag_of_sensors", "majority")))
-    print(f"report: {args.output_dir}/report.html")
+        say(f"WARNING: {printable(warning)}")     # may quote labels from the log
+    say(f"report: {args.output_dir}/report.html (per-window predictions: {args.output_dir}/predictions.parquet)")
     return 0

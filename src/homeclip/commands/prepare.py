@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..console import add_quiet_option
+
 HELP = "Read a raw log, cut windows, caption them, split by day and write a processed dataset."
 DESCRIPTION = (
     "Read raw sensor logs (one file, several files, a folder or a glob; format detected per file unless "
@@ -60,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-bad-lines", action="store_true",
                         help="skip unparseable lines (counted and reported) instead of stopping at the first")
     parser.add_argument("--out", default=None, help="output folder (default data/processed/casas/<home>/seq<N>)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet_option(parser)
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -96,6 +98,7 @@ def parse_columns(text: str | None) -> dict[str, str] | None:
 
 def run(args: argparse.Namespace) -> int:
     """Prepare the dataset and print where it is and what it holds."""
+    from ..console import progress_enabled, say
     from ..data.prepare import format_summary, prepare_dataset
     from ..data.windows import SplitConfig, WindowConfig
 
@@ -107,6 +110,6 @@ def run(args: argparse.Namespace) -> int:
     summary = prepare_dataset(raw, args.home, args.out, fmt=args.format, labels_path=args.labels, window=window,
                               split=split, caption_seed=args.seed, skip_bad_lines=args.skip_bad_lines,
                               keep_unknown_states=args.keep_unknown_states, columns=parse_columns(args.columns),
-                              time_format=args.time_format, timezone=args.timezone, progress=not args.quiet)
-    print(format_summary(summary))
+                              time_format=args.time_format, timezone=args.timezone, progress=progress_enabled(args.quiet))
+    say(format_summary(summary))
     return 0

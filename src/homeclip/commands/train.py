@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..console import add_quiet_option
+
 HELP = "Train a sensor encoder CLIP-style against a frozen text encoder."
 DESCRIPTION = (
     "Train the Chronos encoder (frozen backbone + MLP head) or the standard Transformer encoder so that a window "
@@ -23,8 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override any config key; VALUE is parsed as JSON, else taken as a string (repeatable)")
     parser.add_argument("--resume", default=None, metavar="PATH|auto",
                         help="continue from a checkpoint_step_<N>.pt, or 'auto' for the latest one in output_dir")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the outputs of an earlier run in output_dir (without it, such a folder is refused)")
     parser.add_argument("--device", default=None, help="override device: auto, cpu, cuda, cuda:N")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_quiet_option(parser, "--no-progress")
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict:
@@ -40,11 +44,12 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     """Load and validate the config, train, print where the outputs are."""
+    from ..console import progress_enabled, say
     from ..training.config import load_config
     from ..training.trainer import train
 
     cfg = load_config(args.config, overrides_from_args(args))
-    result = train(cfg, resume=args.resume, progress=not args.no_progress)
+    result = train(cfg, resume=args.resume, overwrite=args.overwrite, progress=progress_enabled(args.quiet))
     best = "n/a" if result.best_val_loss is None else f"{result.best_val_loss:.4f} (step {result.best_step})"
-    print(f"trained {result.steps} steps in {result.seconds:.1f} s; best val loss {best}; outputs in {result.output_dir}")
+    say(f"trained {result.steps} steps in {result.seconds:.1f} s; best val loss {best}; outputs in {result.output_dir}")
     return 0

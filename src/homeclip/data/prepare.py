@@ -22,6 +22,7 @@ from .homes import Home, load_home
 from .readers import read_log
 from .readers.sources import describe_raw
 from .store import dataset_paths, default_out_dir, save_split
+from .usage import replacing_used_files_warning
 from .vocab import build_vocab
 from .windows import SPLITS, SplitConfig, WindowConfig, WindowSet, assign_splits, make_windows
 
@@ -89,6 +90,9 @@ def prepare_dataset(raw: RawInput, home: str | Home | None = None, out_dir: str 
                                "timezone": timezone})
     summary["sources"] = source_records(events)
     summary["coverage"], summary["taxonomy"] = coverage, taxonomy
+    replacing = replacing_used_files_warning(out, [p.name for p in files.values()])
+    if replacing:
+        log.warning(replacing)
     with stage("write"), atomic_dir(out) as tmp:
         for name in SPLITS:
             save_split(tmp / files[name].name, parts[name])

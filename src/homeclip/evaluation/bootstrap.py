@@ -110,7 +110,9 @@ def day_bootstrap_mean(values: Sequence[float], days: Sequence, *, n_boot: int =
 
 
 def format_interval(entry: dict | None, digits: int = 3) -> str:
-    """'0.712 [0.655, 0.768]' for a bootstrap entry; '—' when there is none."""
+    """'0.712 [0.655, 0.768]' for a bootstrap entry; '—' when there is none; no interval from a single day."""
     if not entry:
         return "—"
+    if entry.get("n_days", 2) < 2:   # one day resampled is always that day: the "interval" would be a point
+        return f"{entry['value']:.{digits}f} [one test day: no interval]"
     return f"{entry['value']:.{digits}f} [{entry['low']:.{digits}f}, {entry['high']:.{digits}f}]"

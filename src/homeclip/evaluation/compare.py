@@ -1,30 +1,27 @@
-"""Put several evaluations side by side: one table (compare.md + compare.html) of the headline metrics, one
-column per evaluation, with the encoder / backbone / text encoder each column actually used."""
+"""Put several evaluations side by side (compare.md, compare.html, compare.json).
+
+One column per model read-out of each run (zero-shot, zero-shot vote, probe, k-NN), then the baselines ONCE,
+in their own columns: runs scored on the same train/test files share one set of baseline columns (the
+caption-only baseline once per text encoder). Rows are the headline metrics (L1/L2 macro-F1 and accuracy)
+with 95 % day-bootstrap intervals; the best value of a row is marked, and a model value below the row's best
+baseline is marked as losing. A second table gives retrieval per run.
+"""
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 
 from ..errors import UserError
 from ..io import atomic_write_json, atomic_write_text, is_temp_name
-from .report import CSS, _fmt, model_summary
+from .summary import BEST, LEGEND, LEVELS, LOSES, SHORT_TITLES, column_marks, interval, model_summary
 
 RESULTS_FILE = "evaluation_results.json"
-# (row label, path into the results dict). Baselines sit next to the model rows they bound.
-ROWS: list[tuple[str, tuple[str, ...]]] = [
-    (f"{lv.upper()} {title} {metric_name}", ("levels", lv, "methods", method, metric))
-    for lv in ("l1", "l2")
-    for method, title in (("zeroshot", "zero-shot"), ("zeroshot_knn", "zero-shot k-NN vote"),
-                          ("linear_probe", "linear probe"), ("knn", "k-NN"),
-                          ("caption_only", "caption-only baseline"), ("bag_of_sensors", "bag-of-sensors baseline"),
-                          ("majority", "majority baseline"))
-    for metric, metric_name in (("macro_f1", "macro-F1"), ("accuracy", "accuracy"))
-] + [
-    ("retrieval text→sensor R@5", ("retrieval", "text_to_sensor", "R@5")),
-    ("retrieval sensor→text R@5", ("retrieval", "sensor_to_text", "R@5")),
-    ("retrieval text→sensor mAP", ("retrieval", "text_to_sensor", "mAP")),
-]
+SCHEMA = "homeclip.compare/2"
+MODEL_METHODS = ("zeroshot", "zeroshot_knn", "linear_probe", "knn")
+BASELINE_METHODS = ("caption_only", "bag_of_sensors", "majority")
+ROW_METRICS = (("macro_f1", "macro-F1"), ("accuracy", "accuracy"))
+RETRIEVAL = (("text→sensor R@5", "text_to_sensor", "R@5"), ("sensor→text R@5", "sensor_to_text", "R@5"),
+             ("text→sensor mAP", "text_to_sensor", "mAP"))
 
 
 def find_results(path: str | Path) -> list[Path]:
@@ -46,28 +43,21 @@ def find_results(path: str | Path) -> list[Path]:
 
 def load_results(path: Path) -> dict:
     """Read and check one evaluation_results.json."""
-    from .evaluate import SCHEMA, missing_keys
+    from .evaluate import SCHEMA as RESULTS_SCHEMA, missing_keys
 
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise UserError(f"not valid JSON ({err})", path=str(path)) from None
-    if not isinstance(results, dict) or results.get("schema") != SCHEMA:
+    if not isinstance(results, dict) or results.get("schema") != RESULTS_SCHEMA:
         found = results.get("schema") if isinstance(results, dict) else type(results).__name__
-        raise UserError(f"expected schema {SCHEMA!r}, found {found!r}", path=str(path))
+        hint = " (written by an older homeclip: run `homeclip evaluate` again)" \
+            if str(found).startswith("homeclip.evaluation/") else ""
+        raise UserError(f"expected schema {RESULTS_SCHEMA!r}, found {found!r}{hint}", path=str(path))
     missing = missing_keys(results)
     if missing:
         raise UserError(f"evaluation results lack {', '.join(missing[:5])}", path=str(path))
     return results
-
-
-def _lookup(results: dict, keys: tuple[str, ...]):
-    node = results
-    for k in keys:
-        if not isinstance(node, dict) or k not in node:
-            return None
-        node = node[k]
-    return node if isinstance(node, (int, float)) else None
 
 
 def _column_names(paths: list[Path]) -> list[str]:
@@ -77,16 +67,72 @@ def _column_names(paths: list[Path]) -> list[str]:
     return names
 
 
+def _split_key(results: dict) -> tuple:
+    # Baselines depend only on the train and test files (and, for caption-only, the text encoder).
+    src, data = results.get("sources", {}), results["data"]
+    return (src.get("train_data_sha256") or src.get("train_data"), src.get("test_data_sha256") or src.get("test_data"),
+            data["n_train"], data["n_test"])
+
+
+def _value(results: dict, level: str, method: str, metric: str) -> dict | None:
+    entry = results["levels"][level]["methods"].get(method)
+    if entry is None or entry.get(metric) is None:
+        return None
+    return {"value": entry[metric], "interval": interval(entry, metric)}
+
+
+def _columns(runs: list[dict], results: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The table's columns (model read-outs per run, then baselines once per split) and the split groups."""
+    columns = [{"kind": "model", "run": run["name"], "method": m, "title": SHORT_TITLES[m], "source": i}
+               for i, run in enumerate(runs) for m in MODEL_METHODS]
+    groups: list[dict] = []
+    for i, r in enumerate(results):
+        key = _split_key(r)
+        group = next((g for g in groups if g["key"] == key), None)
+        if group is None:
+            group = {"key": key, "runs": [], "test_data": runs[i]["test_data"], "n_test": runs[i]["n_test"]}
+            groups.append(group)
+        group["runs"].append(i)
+    for g_index, group in enumerate(groups):
+        for method in BASELINE_METHODS:
+            # caption-only embeds captions with the frozen text encoder: one column per distinct encoder
+            variants: dict[str, int] = {}
+            for i in group["runs"]:
+                variants.setdefault(runs[i]["text_encoder"] if method == "caption_only" else "", i)
+            for variant, source in variants.items():
+                title = SHORT_TITLES[method] + (f" ({variant})" if len(variants) > 1 else "")
+                columns.append({"kind": "baseline", "group": g_index, "method": method, "title": title,
+                                "source": source, "runs": [runs[i]["name"] for i in group["runs"]]})
+    return columns, [{k: v for k, v in g.items() if k != "key"} for g in groups]
+
+
 def compare_table(paths: list[Path]) -> dict:
-    """The comparison as plain data: columns (name, path, encoder, backbone, text encoder, test data) and rows."""
+    """The comparison as plain data: runs, columns, metric rows (cells with intervals and marks), retrieval."""
     results = [load_results(p) for p in paths]
-    columns = [{"name": name, "path": str(p), **model_summary(r),
-                "test_data": r.get("sources", {}).get("test_data"), "n_test": r["data"]["n_test"],
-                "warnings": r.get("warnings", [])}
-               for name, p, r in zip(_column_names(paths), paths, results)]
-    rows = [{"metric": label, "values": [_lookup(r, keys) for r in results]} for label, keys in ROWS]
-    same_split = len({(c["test_data"], c["n_test"]) for c in columns}) == 1
-    return {"schema": "homeclip.compare/1", "columns": columns, "rows": rows, "same_test_split": same_split}
+    runs = [{"name": name, "path": str(p), **model_summary(r), "headline": r.get("headline", ""),
+             "test_data": r.get("sources", {}).get("test_data"), "n_test": r["data"]["n_test"],
+             "methodology": r.get("methodology", {}), "warnings": r.get("warnings", [])}
+            for name, p, r in zip(_column_names(paths), paths, results)]
+    columns, groups = _columns(runs, results)
+    kinds = [c["kind"] for c in columns]
+    rows = []
+    for level in LEVELS:
+        for metric, metric_name in ROW_METRICS:
+            cells = [_value(results[c["source"]], level, c["method"], metric) for c in columns]
+            marks = column_marks([None if x is None else x["value"] for x in cells], kinds)
+            rows.append({"metric": f"{level.upper()} {metric_name}", "level": level, "key": metric,
+                         "cells": [None if x is None else {**x, **m} for x, m in zip(cells, marks)]})
+    retrieval = []
+    for name, direction, key in RETRIEVAL:
+        cells = []
+        for r in results:
+            d = r["retrieval"].get(direction) or {}
+            cells.append(None if d.get(key) is None else {"value": d[key],
+                                                          "interval": (d.get("intervals") or {}).get(key)})
+        marks = column_marks([None if x is None else x["value"] for x in cells], ["model"] * len(cells))
+        retrieval.append({"metric": name, "cells": [None if x is None else {**x, **m} for x, m in zip(cells, marks)]})
+    return {"schema": SCHEMA, "runs": runs, "columns": columns, "baseline_groups": groups, "rows": rows,
+            "retrieval": retrieval, "same_test_split": len(groups) == 1, "legend": LEGEND}
 
 
 def compare_runs(paths: list[str | Path], output: str | Path) -> dict:
@@ -102,51 +148,49 @@ def compare_runs(paths: list[str | Path], output: str | Path) -> dict:
     return table
 
 
-def _best(values: list) -> float | None:
-    # Nothing to highlight with one value, or when all columns agree (e.g. baselines on the same split).
-    present = [v for v in values if v is not None]
-    return max(present) if len(set(present)) > 1 else None
-
-
 def _split_note(table: dict) -> str:
     if table["same_test_split"]:
-        return "All columns were scored on the same test split."
-    return "WARNING: the columns were scored on different test splits; compare them with care."
+        return "All runs were scored on the same train/test split: the baselines are shown once."
+    return ("WARNING: the runs were scored on different train/test splits (one set of baseline columns per "
+            "split); compare them with care.")
+
+
+def _view(table: dict) -> dict:
+    """What both templates show (cells as text)."""
+    from .report import cell
+
+    def text(c: dict | None) -> dict:
+        return cell(None, None) if c is None else cell(c["value"], c["interval"], c)
+
+    many = len(table["baseline_groups"]) > 1
+    headers = []
+    for c in table["columns"]:
+        split = f" (split {c['group'] + 1})" if c["kind"] == "baseline" and many else ""
+        owner = c["run"] if c["kind"] == "model" else f"baselines{split}"
+        headers.append({**c, "owner": owner})
+    spans: list[dict] = []
+    for h in headers:
+        if spans and spans[-1]["owner"] == h["owner"]:
+            spans[-1]["span"] += 1
+        else:
+            spans.append({"owner": h["owner"], "kind": h["kind"], "span": 1,
+                          "run": next((r for r in table["runs"] if r["name"] == h.get("run")), None)})
+    return {"table": table, "note": _split_note(table), "headers": headers, "spans": spans,
+            "rows": [{"metric": r["metric"], "cells": [text(c) for c in r["cells"]]} for r in table["rows"]],
+            "retrieval": [{"metric": r["metric"], "cells": [text(c) for c in r["cells"]]} for r in table["retrieval"]],
+            "warnings": [{"run": run["name"], "text": w} for run in table["runs"] for w in run["warnings"]],
+            "legend": table["legend"], "best_mark": BEST, "loses_mark": LOSES}
 
 
 def render_markdown(table: dict) -> str:
-    """compare.md: one Markdown table, best value per row in bold."""
-    cols = table["columns"]
-    lines = ["# homeclip comparison", "", _split_note(table), "",
-             "| | " + " | ".join(c["name"] for c in cols) + " |", "|---|" + "---|" * len(cols)]
-    for key in ("encoder", "backbone", "text_encoder", "n_test"):
-        lines.append(f"| *{key.replace('_', ' ')}* | " + " | ".join(str(c[key]) for c in cols) + " |")
-    for row in table["rows"]:
-        best = _best(row["values"])
-        cells = [f"**{_fmt(v)}**" if v is not None and v == best else _fmt(v) for v in row["values"]]
-        lines.append(f"| {row['metric']} | " + " | ".join(cells) + " |")
-    warned = [f"- {c['name']}: {w}" for c in cols for w in c["warnings"]]
-    if warned:
-        lines += ["", "## Warnings", ""] + warned
-    return "\n".join(lines) + "\n"
+    """compare.md: the same tables in Markdown (every run- or data-derived string escaped)."""
+    from .report import render_template
+
+    return render_template("compare.md.j2", **_view(table))
 
 
 def render_html(table: dict) -> str:
-    """compare.html: the same table, self-contained."""
-    e = html.escape
-    cols = table["columns"]
-    head = "".join(f"<th>{e(c['name'])}<br><span class='small'>{e(c['encoder'])} &middot; {e(c['backbone'])}"
-                   f"<br>{e(c['text_encoder'])} &middot; {c['n_test']} test</span></th>" for c in cols)
-    body = []
-    for row in table["rows"]:
-        best = _best(row["values"])
-        cells = "".join(f"<td class='num{' best' if v is not None and v == best else ''}'>{_fmt(v)}</td>"
-                        for v in row["values"])
-        kind = "baseline" if "baseline" in row["metric"] else "model"
-        body.append(f"<tr class='{kind}'><td>{e(row['metric'])}</td>{cells}</tr>")
-    warned = [f"<li>{e(c['name'])}: {e(w)}</li>" for c in cols for w in c["warnings"]]
-    banner = f"<div class='banner'><b>&#9888; Warnings</b><ul>{''.join(warned)}</ul></div>" if warned else ""
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>homeclip comparison</title>"
-            f"<style>{CSS}</style></head><body><main><h1>homeclip comparison</h1>"
-            f"<p class='sub'>{e(_split_note(table))}</p>{banner}<table><tr><th>metric</th>{head}</tr>{''.join(body)}"
-            f"</table></main></body></html>")
+    """compare.html: the same tables, self-contained."""
+    from .report import render_template
+
+    return render_template("compare.html.j2", **_view(table))

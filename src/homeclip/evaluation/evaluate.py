@@ -1,9 +1,11 @@
 """Evaluate any checkpoint: zero-shot, linear probe, k-NN, retrieval and baselines on one split, then report.
 
 `evaluate_model` works on an in-memory model (anything with embed_windows / embed_texts / text_encoder / meta /
-config, e.g. `TrainedModel`) and returns the results dict plus figures; `evaluate_checkpoint` loads files,
-calls it and writes evaluation_results.json, report.md, report.html and figures/ atomically. The results
-schema is documented in docs/evaluation.md.
+config, e.g. `TrainedModel`) and returns the results dict, figures, per-window predictions and the test
+embeddings; `evaluate_checkpoint` loads files, calls it and writes evaluation_results.json, report.md,
+report.html, figures/, predictions.parquet and embeddings.npy atomically. Before anything is computed the
+methodology guards run (methodology.py: cross-home is an error without --allow-cross-home; a test file that
+is the run's validation file is flagged). The results schema is documented in docs/evaluation.md.
 """
 from __future__ import annotations
 
@@ -21,34 +23,31 @@ from ..data.homes import Home
 from ..data.windows import WindowSet
 from ..errors import UserError
 from ..paths import cache_dir
-from . import baselines, metrics, plots, zeroshot
-from .probe import ProbeConfig, knn_classify, linear_probe
-from .report import text_encoder_used
+from . import baselines, metrics, zeroshot
+from .bootstrap import day_bootstrap_classification
+from .methodology import assess, methodology_warnings
+from .predictions import prediction_columns
+from .probe import ProbeConfig, knn_classify, linear_probe_scored
 from .retrieval import caption_gallery, caption_retrieval
 from .search import file_digest, top_windows, window_summary
+from .summary import INTERVAL_METRICS, LEVELS, METHODS, headline, run_label, text_encoder_used
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "homeclip.evaluation/1"
-LEVELS = ("l1", "l2")
-# method -> (kind, title). The order is the order of every table.
-METHODS: dict[str, tuple[str, str]] = {
-    "zeroshot": ("model", "Zero-shot (nearest label prototype)"),
-    "zeroshot_knn": ("model", "Zero-shot (k-NN vote over descriptions)"),
-    "linear_probe": ("model", "Linear probe (train split)"),
-    "knn": ("model", "k-NN on embeddings (train split)"),
-    "caption_only": ("baseline", "Caption-only (raw text encoder)"),
-    "bag_of_sensors": ("baseline", "Bag-of-sensors + logistic regression"),
-    "majority": ("baseline", "Majority class"),
-}
+SCHEMA = "homeclip.evaluation/2"
 # Keys every evaluation_results.json carries (docs/evaluation.md describes each); per level and method too.
-REQUIRED_KEYS = ("schema", "created", "sources", "model", "data", "label_descriptions", "levels", "retrieval",
-                 "retrieval_examples", "baselines", "warnings", "config", "timings")
-MODEL_KEYS = ("encoder_kind", "backbone", "text_encoder_training", "text_encoder_evaluation", "fallbacks")
+REQUIRED_KEYS = ("schema", "created", "headline", "sources", "methodology", "model", "data", "label_descriptions",
+                 "levels", "retrieval", "retrieval_examples", "baselines", "warnings", "config", "timings")
+MODEL_KEYS = ("label", "encoder_kind", "backbone", "text_encoder_training", "text_encoder_evaluation", "fallbacks")
 LEVEL_KEYS = ("classes", "train_counts", "test_counts", "classes_not_in_test", "classes_not_in_train", "methods",
               "label_precision", "zeroshot_knn_k")
 METHOD_KEYS = ("kind", "title", "n", "accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "classes_scored",
-               "classes_not_scored", "per_class", "confusion")
+               "classes_not_scored", "per_class", "confusion", "intervals")
+# Methods whose predictions carry a score in predictions.parquet (cosine similarity or probability).
+SCORED_METHODS = ("zeroshot", "linear_probe", "caption_only", "bag_of_sensors")
+STATISTICS_EXPLAINED = ("The statistics backbone is no learned model: per input channel it computes the mean, "
+                        "standard deviation, maximum, minimum and a few bin means of the window's values, and the "
+                        "MLP head is trained on those.")
 FREE_TEXT_QUERIES = ("someone cooking late at night", "nobody is at home", "a person asleep in bed",
                      "taking a shower in the morning")
 
@@ -71,23 +70,33 @@ class EvalConfig:
     free_text_queries: tuple[str, ...] = FREE_TEXT_QUERIES
     label_queries: int = 4               # how many label descriptions become example queries
     examples_per_query: int = 3
+    bootstrap_resamples: int = 1000      # resamples of the test days behind every 95 % interval
     figures: bool = True
     progress: bool = True
 
 
 @dataclass
 class Evaluation:
-    """The results dict (what evaluation_results.json holds) and the report figures as PNG bytes."""
+    """The results dict (what evaluation_results.json holds), the report figures (PNG + SVG), the per-window
+    prediction columns (predictions.parquet) and the test windows' unit embeddings."""
 
     results: dict
-    figures: dict[str, bytes]
+    figures: dict = field(default_factory=dict)          # name -> plots.FigureFiles
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)
+    embeddings: np.ndarray | None = None
 
 
 def evaluate_model(model, train: WindowSet, test: WindowSet, home: Home, cfg: EvalConfig = EvalConfig(), *,
-                   sources: dict | None = None, training_metrics: list[dict] | None = None) -> Evaluation:
-    """Score one model on a train/test split against its baselines (see docs/evaluation.md)."""
+                   sources: dict | None = None, training_metrics: list[dict] | None = None,
+                   allow_cross_home: bool = False, test_sha256: str | None = None) -> Evaluation:
+    """Score one model on a train/test split against its baselines (see docs/evaluation.md).
+
+    Cross-home use is a UserError unless `allow_cross_home` (or the model's inputs are semantic);
+    `test_sha256` (of the test file) lets the results flag a test split the model was selected on."""
     if len(train) == 0 or len(test) == 0:
         raise UserError(f"need windows in both splits (train: {len(train)}, test: {len(test)})")
+    method_record = assess(getattr(model, "meta", None), getattr(model, "config", None), train_home=train.home,
+                           test_home=test.home, allow_cross_home=allow_cross_home, test_sha256=test_sha256)
     timings: dict[str, float] = {}
     t = time.perf_counter()
     log.info("embedding %d train and %d test windows", len(train), len(test))
@@ -120,7 +129,7 @@ def evaluate_model(model, train: WindowSet, test: WindowSet, home: Home, cfg: Ev
                                "windows is relevant to all of them"}
     if texts:
         text_emb = zeroshot.unit_rows(model.embed_texts(texts))
-        retrieval.update(caption_retrieval(test_emb, text_emb, owners, cfg.retrieval_ks))
+        retrieval.update(caption_retrieval(test_emb, text_emb, owners, cfg.retrieval_ks, test.day, seed=cfg.seed))
     else:
         warnings.append("the test windows have no captions: caption retrieval and the caption-only baseline "
                         "are not meaningful")
@@ -131,7 +140,9 @@ def evaluate_model(model, train: WindowSet, test: WindowSet, home: Home, cfg: Ev
     results = {
         "schema": SCHEMA,
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        "headline": "",
         "sources": dict(sources or {}),
+        "methodology": method_record,
         "model": {k: v for k, v in info.items() if k != "warnings"},
         "data": {"home": home.name, "n_train": len(train), "n_test": len(test),
                  "train_home": train.home, "test_home": test.home},
@@ -142,15 +153,23 @@ def evaluate_model(model, train: WindowSet, test: WindowSet, home: Home, cfg: Ev
         "retrieval_examples": examples,
         "baselines": {"bag_of_sensors": bag[2], "caption_only": {"windows_without_captions": n_uncaptioned,
                                                                    "caption_types": caption_types}},
-        "warnings": info["warnings"] + warnings,
+        "warnings": methodology_warnings(method_record) + info["warnings"] + warnings,
         "config": _plain(asdict(cfg)),
         "timings": timings,
     }
+    results["headline"] = headline(results)
+    predictions = {lv: scored[lv]["predictions"] for lv in LEVELS}
+    columns = prediction_columns(test, predictions, {lv: scored[lv]["scores_of_predictions"] for lv in LEVELS})
     figures = {}
     if cfg.figures:
-        predictions = {lv: scored[lv]["predictions"] for lv in LEVELS}
-        figures = _figures(results, test_emb, _labels(test, "l1"), predictions, training_metrics, cfg)
-    return Evaluation(results=results, figures=figures)
+        from .figures import evaluation_figures
+
+        t = time.perf_counter()
+        figures = evaluation_figures(results, test_emb, {lv: _labels(test, lv) for lv in LEVELS}, predictions,
+                                     training_metrics, cfg.tsne_max_points, cfg.seed)
+        results["timings"]["figures_s"] = time.perf_counter() - t
+        results["figures"] = {name: fig.caption for name, fig in figures.items()}
+    return Evaluation(results=results, figures=figures, predictions=columns, embeddings=test_emb)
 
 
 def _score_level(level: str, model, train: WindowSet, test: WindowSet, home: Home, inputs: dict,
@@ -167,28 +186,44 @@ def _score_level(level: str, model, train: WindowSet, test: WindowSet, home: Hom
     knn_k = min(cfg.zeroshot_knn_k, min(len(texts) for texts in desc.values()))
     train_emb, test_emb = inputs["train_emb"], inputs["test_emb"]
     bag_train, bag_test, _ = inputs["bag"]
+    scored = {
+        "zeroshot": _nearest(test_emb, protos),
+        "linear_probe": linear_probe_scored(train_emb, y_train, test_emb, cfg.probe),
+        "caption_only": _nearest(inputs["caption_emb"], raw_protos),
+        "bag_of_sensors": linear_probe_scored(bag_train, y_train, bag_test, cfg.probe),
+    }
     preds = {
-        "zeroshot": zeroshot.predict_nearest(test_emb, protos)[0],
+        "zeroshot": scored["zeroshot"][0],
         "zeroshot_knn": zeroshot.predict_knn_vote(test_emb, protos, knn_k),
-        "linear_probe": linear_probe(train_emb, y_train, test_emb, cfg.probe),
+        "linear_probe": scored["linear_probe"][0],
         "knn": knn_classify(train_emb, y_train, test_emb, cfg.probe),
-        "caption_only": zeroshot.predict_nearest(inputs["caption_emb"], raw_protos)[0],
-        "bag_of_sensors": linear_probe(bag_train, y_train, bag_test, cfg.probe),
+        "caption_only": scored["caption_only"][0],
+        "bag_of_sensors": scored["bag_of_sensors"][0],
         "majority": baselines.majority_class(y_train, len(test)),
     }
+    days = np.asarray(test.day).astype(str)
     scores = {
         "classes": classes,
         "train_counts": _counts(y_train),
         "test_counts": _counts(y_test),
         "classes_not_in_test": sorted(set(classes) - set(y_test)),
         "classes_not_in_train": sorted(set(classes) - set(y_train)),
-        "methods": {m: {"kind": kind, "title": title, **metrics.classification_metrics(y_test, preds[m], classes)}
+        "methods": {m: {"kind": kind, "title": title, **metrics.classification_metrics(y_test, preds[m], classes),
+                        "intervals": day_bootstrap_classification(y_test, preds[m], days, metrics=INTERVAL_METRICS,
+                                                                  n_boot=cfg.bootstrap_resamples, seed=cfg.seed)}
                     for m, (kind, title) in METHODS.items()},
         "label_precision": _label_precision(test_emb, protos, y_test, cfg.label_precision_ks),
         "zeroshot_knn_k": knn_k,
     }
     return {"scores": scores, "predictions": preds, "warnings": warnings,
+            "scores_of_predictions": {m: scored[m][1] for m in SCORED_METHODS},
             "descriptions": {"descriptions": desc, "fallback_labels": fallback}}
+
+
+def _nearest(embeddings: np.ndarray, protos: zeroshot.Prototypes) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest-prototype labels and the cosine similarity of each to its prototype."""
+    labels, sims = zeroshot.predict_nearest(embeddings, protos)
+    return labels, sims.max(axis=1)
 
 
 def missing_keys(results: dict) -> list[str]:
@@ -212,13 +247,15 @@ def missing_keys(results: dict) -> list[str]:
 
 def evaluate_checkpoint(checkpoint: str | Path, train_data: str | Path, test_data: str | Path,
                         vocab: str | Path | None, output_dir: str | Path, *, home: str | None = None,
-                        device: str = "cpu", cfg: EvalConfig = EvalConfig(), text_encoder=None) -> dict:
+                        device: str = "cpu", cfg: EvalConfig = EvalConfig(), text_encoder=None,
+                        allow_cross_home: bool = False) -> dict:
     """Load a checkpoint of any encoder type and a split, evaluate, write the report; returns the results dict.
 
     `text_encoder`: an already-loaded frozen text encoder to reuse (it must be the one the model was trained
-    with); by default the checkpoint's own is loaded."""
+    with); by default the checkpoint's own is loaded. `allow_cross_home`: see `evaluate_model`."""
     from ..data.store import load_split
     from ..data.vocab import Vocab
+    from ..io import file_sha256
     from ..training.checkpoint import load_model
 
     checkpoint = Path(checkpoint)
@@ -232,12 +269,15 @@ def evaluate_checkpoint(checkpoint: str | Path, train_data: str | Path, test_dat
             extra_warnings.append(f"the vocabulary file {vocab} differs from the one stored in the checkpoint; "
                                   "the checkpoint's vocabulary was used")
     records, bad = read_training_metrics(checkpoint.parent / "metrics.jsonl")
+    test_sha256 = file_sha256(test_data)
     sources = {"checkpoint": str(checkpoint), "checkpoint_sha256": file_digest(checkpoint),
-               "train_data": str(train_data), "test_data": str(test_data),
+               "train_data": str(train_data), "train_data_sha256": file_sha256(train_data),
+               "test_data": str(test_data), "test_data_sha256": test_sha256,
                "vocab": None if vocab is None else str(vocab),
                "training_metrics": str(checkpoint.parent / "metrics.jsonl") if records else None,
                "training_metrics_bad_lines": bad}
-    evaluation = evaluate_model(model, train, test, home_obj, cfg, sources=sources, training_metrics=records)
+    evaluation = evaluate_model(model, train, test, home_obj, cfg, sources=sources, training_metrics=records,
+                                allow_cross_home=allow_cross_home, test_sha256=test_sha256)
     evaluation.results["warnings"] += extra_warnings
     write_evaluation(evaluation, output_dir)
     return evaluation.results
@@ -261,18 +301,32 @@ def resolve_home(requested: str | None, recorded: str | None) -> tuple[Home, lis
 
 
 def write_evaluation(evaluation: Evaluation, output_dir: str | Path) -> Path:
-    """Write evaluation_results.json, report.md, report.html and figures/*.png into output_dir, all at once."""
+    """Write evaluation_results.json, report.md, report.html, figures/ (PNG + SVG), predictions.parquet and
+    embeddings.npy (+ index) into output_dir, all at once."""
     from ..io import atomic_dir, atomic_write_json
+    from .predictions import write_embeddings, write_predictions
     from .report import render_html, render_markdown
 
     output_dir = Path(output_dir)
+    results = evaluation.results
+    if evaluation.figures:
+        results["figures"] = {name: fig.caption for name, fig in evaluation.figures.items()}
+    src = results.get("sources", {})
+    provenance = {"checkpoint": src.get("checkpoint"), "checkpoint_sha256": src.get("checkpoint_sha256"),
+                  "test_data": src.get("test_data"), "test_data_sha256": src.get("test_data_sha256")}
     with atomic_dir(output_dir) as tmp:
         (tmp / "figures").mkdir()
-        for name, png in evaluation.figures.items():
-            (tmp / "figures" / f"{name}.png").write_bytes(png)
-        atomic_write_json(tmp / "evaluation_results.json", _plain(evaluation.results))
-        (tmp / "report.md").write_text(render_markdown(evaluation.results, list(evaluation.figures)), encoding="utf-8")
-        (tmp / "report.html").write_text(render_html(evaluation.results, evaluation.figures), encoding="utf-8")
+        for name, fig in evaluation.figures.items():
+            (tmp / "figures" / f"{name}.png").write_bytes(fig.png)
+            (tmp / "figures" / f"{name}.svg").write_bytes(fig.svg)
+        if evaluation.predictions:
+            write_predictions(tmp / "predictions.parquet", evaluation.predictions,
+                              {k: str(v) for k, v in provenance.items()})
+        if evaluation.embeddings is not None:
+            write_embeddings(tmp, evaluation.embeddings, provenance)
+        atomic_write_json(tmp / "evaluation_results.json", _plain(results))
+        (tmp / "report.md").write_text(render_markdown(results, list(evaluation.figures)), encoding="utf-8")
+        (tmp / "report.html").write_text(render_html(results, evaluation.figures), encoding="utf-8")
     return output_dir
 
 
@@ -308,9 +362,11 @@ def model_info(model) -> dict:
     used = backbone.get("used") or backbone.get("family")
     if backbone.get("fallback_reason"):
         warnings.append(f"Sensor backbone FALLBACK: requested {backbone.get('requested')!r}, used {used!r} "
-                        f"({backbone['fallback_reason']})")
+                        f"({backbone['fallback_reason']}). {STATISTICS_EXPLAINED} These numbers say nothing "
+                        "about Chronos.")
     elif used == "statistics":
-        warnings.append("The sensor encoder used the hand-made STATISTICS backbone, not a Chronos model.")
+        warnings.append(f"The sensor encoder used the hand-made STATISTICS backbone, not a Chronos model. "
+                        f"{STATISTICS_EXPLAINED}")
     for when, info in (("training", train_text), ("evaluation", eval_text)):
         if info.get("fallback_reason"):
             warnings.append(f"Text encoder FALLBACK at {when}: requested {info.get('requested')!r}, used "
@@ -323,8 +379,10 @@ def model_info(model) -> dict:
     if train_used and eval_used and train_used != eval_used:
         warnings.append(f"The text encoder now ({eval_used!r}) differs from the one used in "
                         f"training ({train_used!r}): text-side scores are not meaningful")
+    kind = meta.get("encoder") or meta.get("encoder_kind") or config.get("encoder_type") or "unknown"
     return {
-        "encoder_kind": meta.get("encoder") or meta.get("encoder_kind") or config.get("encoder_type") or "unknown",
+        "label": run_label({"encoder_kind": kind, "backbone": backbone}),
+        "encoder_kind": kind,
         "backbone": backbone,
         "text_encoder_training": train_text,
         "text_encoder_evaluation": eval_text,
@@ -372,28 +430,6 @@ def _retrieval_examples(model, test: WindowSet, test_emb: np.ndarray, descriptio
         out.append({"query": text, "label": label,
                      "hits": [{"score": float(s), **window_summary(test, int(i))} for i, s in zip(idx, scores)]})
     return out
-
-
-def _figures(results: dict, test_emb: np.ndarray, true_l1: list[str], predictions: dict,
-             training_metrics: list[dict] | None, cfg: EvalConfig) -> dict[str, bytes]:
-    figs: dict[str, bytes] = {}
-    t = time.perf_counter()
-    for level in LEVELS:
-        methods = results["levels"][level]["methods"]
-        for m in ("zeroshot", "linear_probe"):
-            figs[f"confusion_{level}_{m}"] = plots.confusion_png(
-                methods[m]["confusion"], f"{level.upper()} {METHODS[m][1]}: macro-F1 {methods[m]['macro_f1']:.3f}")
-        figs[f"f1_{level}"] = plots.f1_bars_png(
-            {m: {c: v["f1"] for c, v in methods[m]["per_class"].items()}
-             for m in ("zeroshot", "linear_probe", "knn", "caption_only", "bag_of_sensors")},
-            f"{level.upper()}: per-class F1")
-    idx, xy = plots.tsne_coordinates(test_emb, max_points=cfg.tsne_max_points, seed=cfg.seed)
-    true = np.asarray(true_l1, dtype=object)
-    figs["tsne_l1"] = plots.tsne_png(xy, true[idx], predictions["l1"]["zeroshot"][idx], "zero-shot")
-    if training_metrics:
-        figs["training_curves"] = plots.curves_png(training_metrics)
-    results["timings"]["figures_s"] = time.perf_counter() - t
-    return figs
 
 
 def _plain(obj):

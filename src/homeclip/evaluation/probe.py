@@ -23,13 +23,20 @@ class ProbeConfig:
 def linear_probe(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray,
                  cfg: ProbeConfig = ProbeConfig()) -> np.ndarray:
     """StandardScaler + LogisticRegression fit on train, predicting test labels."""
+    return linear_probe_scored(train_x, train_y, test_x, cfg)[0]
+
+
+def linear_probe_scored(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray,
+                        cfg: ProbeConfig = ProbeConfig()) -> tuple[np.ndarray, np.ndarray]:
+    """The linear probe's test predictions and the probability it gives each predicted label."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     clf = make_pipeline(StandardScaler(),
                         LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter))
-    return _fit_predict(clf, np.asarray(train_x, dtype=np.float64), train_y, np.asarray(test_x, dtype=np.float64))
+    return _fit_predict(clf, np.asarray(train_x, dtype=np.float64), train_y, np.asarray(test_x, dtype=np.float64),
+                        scores=True)
 
 
 def knn_classify(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray,
@@ -41,16 +48,23 @@ def knn_classify(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray
     return _fit_predict(knn, np.asarray(train_x, dtype=np.float32), train_y, np.asarray(test_x, dtype=np.float32))
 
 
-def _fit_predict(estimator, train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray) -> np.ndarray:
+def _fit_predict(estimator, train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray, *,
+                 scores: bool = False):
+    """Predictions of `estimator` fit on train (and, with `scores`, the probability of each prediction)."""
     train_y = np.asarray([str(y) for y in train_y], dtype=object)
     if len(train_y) == 0:
         raise ValueError("the train split is empty: nothing to fit a probe on")
     classes = np.unique(train_y)
-    if len(classes) == 1:   # nothing can be fit: every prediction is the one class
-        return np.full(len(test_x), classes[0], dtype=object)
+    if len(classes) == 1:   # nothing can be fit: every prediction is the one class, with certainty
+        pred = np.full(len(test_x), classes[0], dtype=object)
+        return (pred, np.ones(len(test_x))) if scores else pred
     from threadpoolctl import threadpool_limits
 
     # One BLAS thread: these fits are small, and on a busy 2-core machine threaded BLAS was 10-40x slower.
     with threadpool_limits(1):
         estimator.fit(train_x, train_y)
-        return np.asarray(estimator.predict(test_x), dtype=object)
+        if not scores:
+            return np.asarray(estimator.predict(test_x), dtype=object)
+        proba = estimator.predict_proba(test_x)
+    best = proba.argmax(axis=1)
+    return np.asarray(estimator.classes_, dtype=object)[best], proba[np.arange(len(best)), best]

@@ -21,6 +21,7 @@ from ..errors import UserError
 from ..io import atomic_path, atomic_write_json, file_sha256
 from ..paths import CACHE_ENV
 from ..terminal import printable
+from .methodology import check_homes, is_semantic
 CAPTION_STYLE_ORDER = ("long_natural", "short_natural", "long_structured", "short_structured")
 
 
@@ -88,13 +89,14 @@ def build_index(model, windows: WindowSet, *, batch_size: int = 256, progress: b
 
 def cached_index(model_fn: Callable[[], object], checkpoint: str | Path, data: str | Path, *,
                  cache_dir: str | Path | None = None, batch_size: int = 256, progress: bool = True,
-                 windows: WindowSet | None = None, checkpoint_digest: str | None = None) -> tuple[SearchIndex, bool]:
+                 windows: WindowSet | None = None, checkpoint_digest: str | None = None,
+                 data_digest: str | None = None) -> tuple[SearchIndex, bool]:
     """The search index of a split for a checkpoint, from the on-disk cache when present; (index, cache_hit).
 
     On a miss the model comes from `model_fn()` (loaded only then) and the split from `data` (or `windows`,
     when the caller already holds it)."""
     folder = _cache_folder(cache_dir)
-    key = f"{checkpoint_digest or file_digest(checkpoint)}-{file_digest(data)}"
+    key = f"{checkpoint_digest or file_digest(checkpoint)}-{data_digest or file_digest(data)}"
     emb_path, info_path = folder / f"{key}.npy", folder / f"{key}.json"
     if emb_path.exists() and info_path.exists():
         return SearchIndex(np.load(emb_path), json.loads(info_path.read_text(encoding="utf-8"))), True
@@ -126,11 +128,12 @@ def cached_query_embeddings(model_fn: Callable[[], object], checkpoint: str | Pa
 
 def search(checkpoint: str | Path, data: str | Path, queries: str | Sequence[str], k: int = 10, *,
            cache_dir: str | Path | None = None, batch_size: int = 256, device: str = "cpu",
-           progress: bool = True, text_encoder=None) -> dict:
+           progress: bool = True, text_encoder=None, allow_cross_home: bool = False) -> dict:
     """Rank the windows of a split for each free-text query: {"queries": [{"query", "hits"}], "cache_hit", "timings"}.
 
     The model is loaded only when something is not cached. `text_encoder`: an already-loaded frozen text
-    encoder to reuse (it must be the checkpoint's own)."""
+    encoder to reuse (it must be the checkpoint's own). Searching another home's windows than the checkpoint
+    was trained on is a UserError unless `allow_cross_home` (or the checkpoint has semantic inputs)."""
     if isinstance(queries, str):
         queries = [queries]
     if not queries or not all(q.strip() for q in queries):
@@ -155,14 +158,20 @@ def search(checkpoint: str | Path, data: str | Path, queries: str | Sequence[str
 
     t0 = time.perf_counter()
     digest = file_digest(checkpoint)      # both caches are keyed by it: read the checkpoint once
+    data_digest = file_digest(data)
+    homes, windows = _homes(checkpoint, data, f"{digest}-{data_digest}", cache_dir)
+    check_homes(homes["trained_on"], homes["tested_on"], semantic=homes["semantic"],
+                allow_cross_home=allow_cross_home, what="search")
     index, hit = cached_index(model_fn, checkpoint, data, cache_dir=cache_dir, batch_size=batch_size,
-                              progress=progress, checkpoint_digest=digest)
+                              progress=progress, checkpoint_digest=digest, data_digest=data_digest,
+                              windows=windows)
     t1 = time.perf_counter()
     query_emb, n_cached = cached_query_embeddings(model_fn, checkpoint, list(queries), cache_dir=cache_dir,
                                                   checkpoint_digest=digest)
     results = [{"query": q, "hits": index.query(e, k)} for q, e in zip(queries, query_emb)]
     t2 = time.perf_counter()
     return {"checkpoint": str(checkpoint), "data": str(data), "n_windows": len(index.summaries), "cache_hit": hit,
+            "homes": homes,
             "queries_cached": n_cached, "model_loaded": bool(loaded), "queries": results,
             "timings": {"load_model_s": load_s, "index_s": t1 - t0, "query_s": t2 - t1, "total_s": t2 - t0}}
 
@@ -181,6 +190,24 @@ def format_hits(result: dict) -> str:
                  f'{result["queries_cached"]}/{len(result["queries"])} queries from cache; '
                  f'total {t["total_s"]:.2f}s (model load {t["load_model_s"]:.2f}s)')
     return "\n".join(printable(line) for line in lines)     # rooms, labels and captions come from the log
+
+
+def _homes(checkpoint: str | Path, data: str | Path, key: str,
+           cache_dir: str | Path | None) -> tuple[dict, WindowSet | None]:
+    """The checkpoint's training home, the split's home and whether the inputs are semantic (cached by key, so a
+    repeated search reads neither file again); also the split when it had to be read."""
+    path = _cache_folder(cache_dir) / f"{key}-homes.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8")), None
+    from ..data.store import load_split
+    from ..training.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(checkpoint)
+    windows = load_split(data)
+    homes = {"trained_on": (ckpt.get("meta") or {}).get("home") or None, "tested_on": windows.home or None,
+             "semantic": is_semantic(ckpt.get("config"))}
+    atomic_write_json(path, homes, indent=None)
+    return homes, windows
 
 
 def _cache_folder(cache_dir: str | Path | None) -> Path:

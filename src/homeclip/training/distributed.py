@@ -80,3 +80,12 @@ def any_rank(flag: bool, info: DistInfo, device: str | torch.device = "cpu") -> 
     t = torch.tensor([1 if flag else 0], device=device)  # NCCL reduces CUDA tensors only
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return bool(t.item())
+
+
+def broadcast_from_main(obj, info: DistInfo):
+    """Rank 0's value of a picklable `obj` on every rank (the value itself with one process)."""
+    if not info.enabled:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]

@@ -35,6 +35,7 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 from ..data.batches import WindowDataset, collate, select_captions
+from ..data.usage import record_use
 from ..data.vocab import Vocab
 from ..data.windows import WindowSet
 from ..errors import UserError
@@ -46,9 +47,10 @@ from .checkpoint import (
     rng_state,
     save_checkpoint,
     set_rng_state,
-    step_checkpoints,
 )
 from .config import TrainConfig
+from .interval_means import IntervalMeans
+from .run_dir import RunLock, claim_output_dir
 from .losses import (
     LOGIT_SCALE_MAX,
     HardNegativeBank,
@@ -66,6 +68,9 @@ from .model import (
 
 log = logging.getLogger(__name__)
 
+VALIDATION_IS_TEST = ("VALIDATION FILE IS THE TEST SPLIT: model selection (best_model.pt) sees the test data, so "
+                      "scores on that split are optimistic and every evaluation on it is flagged 'selected on the "
+                      "test split'. Pass --val_data <home>_val.json to keep the test split unseen.")
 VAL_STEP = 0   # the caption draw used for validation: fixed, so every validation sees the same pairs
 # Config keys that may change between an interrupted run and its resume without breaking exactness.
 RESUME_FREE_KEYS = {"output_dir", "device", "num_workers", "log_interval", "val_interval", "save_interval",
@@ -84,6 +89,11 @@ class TrainData:
     val: WindowSet | None
     vocab: Vocab
     files: dict = field(default_factory=dict)   # role -> {"path", "sha256"} of the files read
+
+
+def validation_is_test_split(val: WindowSet | None) -> bool:
+    """True when the validation windows are a test split (the original config validates on milan_test.json)."""
+    return val is not None and len(val) > 0 and {str(s) for s in val.split} == {"test"}
 
 
 def load_training_data(cfg: TrainConfig) -> TrainData:
@@ -245,7 +255,7 @@ class Trainer:
     """Set up a run from a config and data, then `run()` it. Only rank 0 writes files."""
 
     def __init__(self, cfg: TrainConfig, data: TrainData, *, text_encoder=None, resume: str | Path | None = None,
-                 progress: bool = True, on_step: Callable[[int], None] | None = None):
+                 overwrite: bool = False, progress: bool = True, on_step: Callable[[int], None] | None = None):
         self.cfg = cfg
         self.progress = progress
         self.on_step = on_step
@@ -255,19 +265,45 @@ class Trainer:
         self.out = Path(cfg.output_dir)
         self.skipped: dict[str, int] = {}
         self._stop_requested = False
-        seed_everything(cfg.seed)
-        self._setup_data(data)
-        self._setup_text(text_encoder)
-        self._setup_model()
-        self._setup_features()
-        self._setup_optimizer()
-        self.step, self.best_val_loss, self.best_step, self.last_loss = 0, None, None, None
-        self.bank = HardNegativeBank(cfg.hard_negative_memory_size)
-        if resume is not None:
-            self._load_resume(Path(resume))
-        elif self.dist.is_main:
-            self._clear_stale_run()
+        # Before any slow setup: the folder is ours (locked) and holds no other run's outputs, or we stop now.
+        self.lock = self._claim_output_dir(resume is not None, overwrite)
+        try:
+            seed_everything(cfg.seed)
+            self._setup_data(data)
+            self._setup_text(text_encoder)
+            self._setup_model()
+            self._setup_features()
+            self._setup_optimizer()
+            self.step, self.best_val_loss, self.best_step, self.last_loss = 0, None, None, None
+            self.interval = IntervalMeans()
+            self.bank = HardNegativeBank(cfg.hard_negative_memory_size)
+            if resume is not None:
+                self._load_resume(Path(resume))
+        except BaseException:
+            self.close()
+            raise
         self.setup_seconds = time.time() - self.t_start
+
+    def _claim_output_dir(self, resume: bool, overwrite: bool) -> RunLock | None:
+        """Rank 0 locks output_dir and checks it (run_dir.py); every rank stops together if that fails."""
+        lock, problem = None, None
+        if self.dist.is_main:
+            try:
+                lock = RunLock(self.out).acquire()
+                claim_output_dir(self.out, resume=resume, overwrite=overwrite)
+            except UserError as err:
+                problem = str(err)
+                if lock is not None:
+                    lock.release()
+        problem = dist_utils.broadcast_from_main(problem, self.dist)
+        if problem:
+            raise UserError(problem)
+        return lock
+
+    def close(self) -> None:
+        """Release the run folder's lock (run() does this when it ends)."""
+        if self.lock is not None:
+            self.lock.release()
 
     # -- setup ------------------------------------------------------------------------------------------
     def _setup_data(self, data: TrainData) -> None:
@@ -290,6 +326,9 @@ class Trainer:
             raise UserError(f"'sequence_length' is {cfg.sequence_length} but training windows hold up to "
                             f"{longest} events", path=cfg.train_data_path)
         self.files = data.files
+        self.validation_is_test = validation_is_test_split(data.val)
+        if self.validation_is_test and self.dist.is_main:
+            log.warning(VALIDATION_IS_TEST)
         sets = [self.train_set] + ([self.val_set] if self.val_set is not None else [])
         self.captions = build_captions(sets, cfg.caption_types, cfg.max_captions)
         self.train_ds = WindowDataset(self.train_set, self.vocab, caption_types=cfg.caption_types,
@@ -315,10 +354,7 @@ class Trainer:
 
             text_encoder = TextEncoder(cfg.text_model_name, allow_fallback=cfg.allow_fallback,
                                        cache_dir=cache_dir("text", cfg.text_cache_dir), device=self.device)
-        self.text_encoder = text_encoder
-        if text_encoder.fallback_reason:
-            log.warning("text encoder: requested '%s', using '%s' (%s)", cfg.text_model_name,
-                        text_encoder.model_used, text_encoder.fallback_reason)
+        self.text_encoder = text_encoder   # a fallback was announced once, by the encoder itself
         show = self.progress and self.dist.is_main
         emb = self._main_first(lambda: text_encoder.encode(self.captions.texts, progress=show))
         self.caption_emb = torch.as_tensor(np.asarray(emb, dtype=np.float32)).to(self.device)
@@ -329,10 +365,7 @@ class Trainer:
         encoder = build_sensor_encoder(cfg, self.vocab, self.device)
         self.model = ClipModel(encoder, self.text_dim, cfg.output_dim, cfg.temperature_init,
                                cfg.learnable_temperature).to(self.device)
-        self.backbone_info = encoder_info(encoder)
-        if self.backbone_info.get("fallback_reason"):
-            log.warning("backbone: requested '%s', using '%s' (%s)", self.backbone_info.get("requested"),
-                        self.backbone_info.get("used"), self.backbone_info["fallback_reason"])
+        self.backbone_info = encoder_info(encoder)   # a fallback was announced once, by load_backbone
         self.with_mlm = cfg.mlm_weight > 0 and hasattr(encoder, "mlm_loss")
         if cfg.mlm_weight > 0 and not self.with_mlm:
             log.warning("mlm_weight=%s ignored: the %s encoder has no masked-field loss", cfg.mlm_weight, cfg.encoder)
@@ -388,18 +421,6 @@ class Trainer:
         warmup, total = self.warmup_steps, self.total_steps
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, warmup, total))
 
-    def _clear_stale_run(self) -> None:
-        """A fresh start replaces an older run in the same output_dir: its step checkpoints and metrics go."""
-        stale = step_checkpoints(self.out)
-        if stale:
-            log.warning("fresh start: removing %d checkpoint(s) of an earlier run in %s (use --resume to continue "
-                        "it instead)", len(stale), self.out)
-            for _, p in stale:
-                p.unlink()
-        (self.out / "metrics.jsonl").unlink(missing_ok=True)
-        for p in (self.out / "tb").glob("events.out.tfevents.*"):
-            p.unlink()
-
     def _load_resume(self, path: Path) -> None:
         ckpt = load_checkpoint(path, "cpu", complete=True)
         state = ckpt.get("train_state")
@@ -426,6 +447,7 @@ class Trainer:
         self.step = int(ckpt["step"])
         self.best_val_loss, self.best_step = state["best_val_loss"], state["best_step"]
         self.last_loss = state.get("last_loss")
+        self.interval.load_state_dict(state.get("log_interval_sums") or {})
         if self.dist.is_main:
             self._truncate_metrics(self.step)
         log.info("resumed from %s at step %d", path, self.step)
@@ -590,12 +612,14 @@ class Trainer:
                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                 "scaler": self.scaler.state_dict(), "bank": self.bank.state_dict(), "rng": rngs,
                 "best_val_loss": self.best_val_loss, "best_step": self.best_step, "last_loss": self.last_loss,
+                "log_interval_sums": self.interval.state_dict(),
             }
         return payload
 
     def meta(self) -> dict:
         """Run facts saved in checkpoints and hyperparameters.json."""
-        return {"data_files": self.files, "windows": {"train": len(self.train_set),
+        return {"home": self.train_set.home, "validation_is_test_split": self.validation_is_test,
+                "data_files": self.files, "windows": {"train": len(self.train_set),
                                                       "val": 0 if self.val_set is None else len(self.val_set)},
                 "train_content_hash": self.train_content_hash, "distinct_captions": len(self.captions.texts),
                 "skipped": dict(self.skipped), "world_size": self.dist.world_size, "device": self.device,
@@ -649,8 +673,10 @@ class Trainer:
             f"steps:            {self.step} ({self.steps_per_epoch} per epoch x {self.cfg.max_epochs} epochs, "
             f"batch {self.cfg.batch_size} x {self.dist.world_size} process(es)), feature cache "
             f"{'on' if self.use_cache else 'off'}",
-            f"final train loss: {'n/a' if self.last_loss is None else f'{self.last_loss:.4f}'}",
-            f"best val loss:    {best}",
+            f"final train loss: {_fmt(self.last_loss)} (mean over the last {self.cfg.log_interval} steps at most)",
+            f"best val loss:    {best}"
+            + (" -- VALIDATION FILE IS THE TEST SPLIT: model selection saw the test data" if self.validation_is_test
+               else ""),
             f"temperature:      {self.model.temperature:.4f}",
             f"device:           {self.device}; setup {self.setup_seconds:.1f} s, total {seconds:.1f} s",
             "outputs:          best_model.pt, final_model.pt, checkpoint_step_<N>.pt, hyperparameters.json, "
@@ -664,17 +690,15 @@ class Trainer:
         log.warning("interrupt received: saving a checkpoint after this step (Ctrl-C again to abort now)")
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    def _log(self, logger: "MetricLogger", result: dict, epoch: float) -> None:
-        clip = result["clip"]
-        self.last_loss = float(result["loss"].detach())
+    def _log(self, logger: "MetricLogger", epoch: float) -> None:
+        """One metrics line: the means of the training scalars over the steps since the previous line."""
+        means = self.interval.pop()
+        self.last_loss = means["loss"]
         if not math.isfinite(self.last_loss):
-            raise UserError(f"the loss became {self.last_loss} at step {self.step}; lower 'learning_rate' or "
+            raise UserError(f"the loss became {self.last_loss} by step {self.step}; lower 'learning_rate' or "
                             "check the data")
-        entry = {"step": self.step, "epoch": round(epoch, 4), "loss": self.last_loss,
-                 "clip_loss": float(clip.loss.detach()), "acc_s2t": float(clip.acc_s2t), "acc_t2s": float(clip.acc_t2s),
-                 "temperature": self.model.temperature, "lr": self.scheduler.get_last_lr()[0]}
-        if result["mlm_loss"] is not None:
-            entry["mlm_loss"] = float(result["mlm_loss"].detach())
+        entry = {"step": self.step, "epoch": round(epoch, 4), **means, "temperature": self.model.temperature,
+                 "lr": self.scheduler.get_last_lr()[0]}
         logger.write(entry)
 
     def _validate_and_keep_best(self, logger: "MetricLogger") -> None:
@@ -698,20 +722,25 @@ class Trainer:
         try:
             if self.dist.is_main:
                 self._write_hyperparameters()
+                record_use(self.files, self.out)   # so that `prepare` warns before replacing these files
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.total_steps, initial=self.step, unit="step", desc="train",
-                       disable=not (self.progress and self.dist.is_main), mininterval=1.0)
+            show_bar = self.progress and self.dist.is_main
+            bar = tqdm(total=self.total_steps, initial=self.step, unit="step", desc="train", disable=not show_bar,
+                       mininterval=1.0)
             self.model.train()
             while self.step < self.total_steps:
                 epoch, done = divmod(self.step, self.steps_per_epoch)
                 batches = epoch_batches(len(self.train_set), cfg.batch_size, epoch, cfg.seed, self.dist)[done:]
                 for index, inputs in self._batches(batches):
                     result = self._train_step(index, inputs)
+                    self.interval.add({"loss": result["loss"], "clip_loss": result["clip"].loss,
+                                       "acc_s2t": result["clip"].acc_s2t, "acc_t2s": result["clip"].acc_t2s,
+                                       "mlm_loss": result["mlm_loss"]})
                     self.step += 1
                     bar.update(1)
                     if self.step % cfg.log_interval == 0 or self.step == self.total_steps:
-                        self._log(logger, result, self.step / self.steps_per_epoch)
+                        self._log(logger, self.step / self.steps_per_epoch)
                         bar.set_postfix(loss=f"{self.last_loss:.4f}", temp=f"{self.model.temperature:.3f}")
                     if self.step % cfg.val_interval == 0:
                         self._validate_and_keep_best(logger)
@@ -726,6 +755,10 @@ class Trainer:
                             log.warning("saved %s; continue with --resume auto",
                                         self.out / f"checkpoint_step_{self.step}.pt")
                         raise KeyboardInterrupt
+                if not show_bar and self.dist.is_main:   # logs get one plain line per epoch instead of a bar
+                    log.info("epoch %d/%d done (step %d/%d): train loss %s, best val loss %s", epoch + 1,
+                             cfg.max_epochs, self.step, self.total_steps, _fmt(self.last_loss),
+                             _fmt(self.best_val_loss))
             bar.close()
             if validated_at != self.step:
                 self._validate_and_keep_best(logger)
@@ -739,6 +772,7 @@ class Trainer:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
             logger.close()
+            self.close()
         dist_utils.barrier(self.dist)
         return RunResult(self.out, self.step, self.best_val_loss, self.best_step, self.last_loss,
                          time.time() - self.t_start)
@@ -753,6 +787,10 @@ def _metric_record(line: str) -> dict | None:
     if not isinstance(record, dict) or not isinstance(record.get("step"), int):
         return None
     return record
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 class MetricLogger:
@@ -843,14 +881,24 @@ def start_wandb(cfg: TrainConfig, out: Path):
 
 
 def train(cfg: TrainConfig, *, data: TrainData | None = None, text_encoder=None, resume: str | Path | None = None,
-          progress: bool = True, on_step: Callable[[int], None] | None = None) -> RunResult:
-    """Run one training job end to end (loads the data the config names unless `data` is given)."""
+          overwrite: bool = False, progress: bool = True, on_step: Callable[[int], None] | None = None) -> RunResult:
+    """Run one training job end to end (loads the data the config names unless `data` is given).
+
+    A fresh run into an output_dir that holds another run's outputs refuses unless `overwrite` (see run_dir.py)."""
     from .checkpoint import resolve_resume
 
     resume_path = resolve_resume(str(resume) if resume is not None else None, cfg.output_dir)
+    if data is None and resume_path is None and not overwrite:
+        claim_output_dir(cfg.output_dir, resume=False, overwrite=False)   # refuse before reading the data
     trainer = Trainer(cfg, data if data is not None else load_training_data(cfg), text_encoder=text_encoder,
-                      resume=resume_path, progress=progress, on_step=on_step)
+                      resume=resume_path, overwrite=overwrite, progress=progress, on_step=on_step)
     try:
         return trainer.run()
     finally:
         dist_utils.shutdown_distributed(trainer.dist)
+
+
+def steps_per_epoch(cfg: TrainConfig, data: TrainData) -> int:
+    """Optimizer steps in one single-process epoch of `data` (windows without captions are not trained on)."""
+    n = len(with_captions(data.train, cfg.caption_types, cfg.max_captions)[0])
+    return len(epoch_batches(n, cfg.batch_size, 0, cfg.seed, dist_utils.DistInfo()))
