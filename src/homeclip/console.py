@@ -6,19 +6,17 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import sys
 import warnings
 
+from .terminal import printable_lines
+
 FORMAT = "%(levelname)s %(name)s: %(message)s"
-# C0 controls except tab and newline, DEL, C1 controls (terminal escapes start with ESC or CSI), and the Unicode
-# bidirectional overrides that can make a label print as something else.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(text: object) -> str:
-    """`text` with every control character shown as '?' (tabs and newlines are kept)."""
-    return _CONTROL.sub("?", str(text))
+    """`text` safe for the terminal: control characters made visible (`terminal.printable`), line breaks kept."""
+    return printable_lines(str(text))
 
 
 def say(text: object = "") -> None:
