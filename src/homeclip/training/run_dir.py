@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
@@ -18,6 +19,7 @@ import socket
 from pathlib import Path
 
 from ..errors import UserError
+from ..io import with_path
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +95,16 @@ class RunLock:
             state = "gone" if not _pid_alive(int(previous.get("pid", -1))) else "alive but not holding it"
             log.warning("taking over a stale run lock in %s left by %s (process %s)", self.path.parent,
                         _describe(previous), state)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                             "started": _dt.datetime.now().isoformat(timespec="seconds")}) + "\n")
-        fh.flush()
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                 "started": _dt.datetime.now().isoformat(timespec="seconds")}) + "\n")
+            fh.flush()
+        except OSError as err:   # a full disk fails in write()/flush(), without naming the file
+            with contextlib.suppress(OSError):
+                fh.close()       # close() flushes the same buffer again and fails again
+            raise with_path(err, self.path) from None
         self._fh = fh
         return self
 
