@@ -304,3 +304,15 @@ def test_original_fields_on_several_homes_are_allowed_with_a_warning(tmp_path, t
     cfg.vocab_path = [m["vocab"]] * 3
     with pytest.raises(UserError, match="vocabulary"):
         load_training_data(config_from_dict(cfg.to_dict()))
+
+
+def test_feature_cache_keys_separate_semantic_layouts_and_original_channels(windows):
+    from homeclip.encoders.cache import feature_cache_key
+
+    vocab = build_vocab(windows)
+    dataset = WindowDataset(windows, vocab)
+    keys = {feature_cache_key(build_sensor_encoder(TrainConfig(backbone="statistics", event_fields=f,
+                                                               semantic_channels=c), vocab), dataset)
+            for f, c in (("original", "activity"), ("original", "compact"), ("semantic", "activity"),
+                         ("semantic", "compact"))}
+    assert len(keys) == 3   # semantic_channels means nothing to an original encoder: one original entry
