@@ -122,6 +122,10 @@ def test_semantic_encoders_read_only_home_independent_fields(windows):
     assert set(tr.mlm_heads) == set(tr.embeddings) and tr.get_config()["coordinates"] is False
     ch = build_sensor_encoder(TrainConfig(backbone="statistics", event_fields="semantic"), vocab)
     assert set(ch.vocab_sizes) == set(SEMANTIC_FIELDS) and ch.get_config()["event_fields"] == "semantic"
+    # Original encoders' configs have no new keys: a seed model's checkpoint is what older versions read.
+    for original in (TrainConfig(encoder="transformer", transformer=SMALL_TRANSFORMER), TrainConfig(backbone="statistics")):
+        config = build_sensor_encoder(original, vocab).get_config()
+        assert not {"coordinates", "event_fields", "semantic_channels"} & set(config)
     with pytest.raises(UserError, match="mlm_fields"):
         build_sensor_encoder(TrainConfig(encoder="transformer", event_fields="semantic",
                                          transformer={**SMALL_TRANSFORMER, "mlm_fields": ["sensor"]}), vocab)
@@ -315,3 +319,20 @@ def test_feature_cache_keys_separate_semantic_layouts_and_original_channels(wind
             for f, c in (("original", "activity"), ("original", "compact"), ("semantic", "activity"),
                          ("semantic", "compact"))}
     assert len(keys) == 3   # semantic_channels means nothing to an original encoder: one original entry
+
+
+@pytest.mark.parametrize("name", ["chronos_semantic", "transformer_semantic"])
+def test_transfer_configs_are_semantic_multi_home_and_see_the_time_of_day(name):
+    from pathlib import Path
+
+    from homeclip.training.config import load_config
+
+    cfg = load_config(Path(__file__).resolve().parents[1] / "configs" / "training" / "transfer" / f"{name}.json")
+    assert cfg.event_fields == "semantic" and len(cfg.data_paths("train_data_path")) == 2
+    assert len(cfg.data_paths("vocab_path")) == 2 and len(cfg.data_paths("val_data_path")) == 2
+    if cfg.encoder == "chronos":
+        assert cfg.semantic_channels == "activity" and "time_of_day" in cfg.extra_channels
+    else:   # the Transformer reads the time of day (bucket + sin/cos) whatever the config
+        from homeclip.encoders.transformer import SEMANTIC_TOKEN_FIELDS
+
+        assert cfg.encoder == "transformer" and "tod_bucket" in SEMANTIC_TOKEN_FIELDS and cfg.mlm_weight > 0

@@ -113,6 +113,10 @@ class ChronosEncoder(nn.Module):
         """Plain constructor arguments; `ChronosEncoder(**cfg)` rebuilds this encoder. After a fallback the
         config names the statistics backbone, because that is what the head was trained on."""
         fell_back = self.backbone.family == "statistics"
+        series = self.series_config
+        # Semantic keys only when semantic: an original encoder's config (and checkpoint) is the seed's.
+        semantic = {} if series.original else {"event_fields": series.event_fields,
+                                               "semantic_channels": series.semantic_channels}
         return {"vocab_sizes": dict(self.vocab_sizes), "chronos_model_name": self.chronos_model_name,
                 "projection_hidden_dim": self.projection_hidden_dim, "output_dim": self.output_dim,
                 "sequence_length": self.sequence_length, "projection_dropout": self.projection_dropout,
@@ -120,9 +124,7 @@ class ChronosEncoder(nn.Module):
                 "device": self.device_name, "extra_channels": list(self.series_config.extra_channels),
                 "covariates": self.series_config.covariates,
                 "state_values": None if self.series_config.state_values is None
-                else list(self.series_config.state_values),
-                "event_fields": self.series_config.event_fields,
-                "semantic_channels": self.series_config.semantic_channels}
+                else list(self.series_config.state_values), **semantic}
 
     # The state dict carries the backbone identity next to the head weights, so a head is never silently
     # loaded onto features of another backbone.

@@ -208,6 +208,8 @@ class TransformerEncoder(nn.Module):
         """Plain constructor arguments: `TransformerEncoder(**cfg)` rebuilds this architecture."""
         cfg = asdict(self.cfg)
         cfg["mlm_fields"] = list(cfg["mlm_fields"])
+        if cfg["coordinates"]:   # the default: left out, so a seed model's config is what it always was
+            del cfg["coordinates"]
         return cfg
 
     def mask_inputs(self, categorical_features: dict[str, torch.Tensor], mask: torch.Tensor,
