@@ -17,9 +17,12 @@ DESCRIPTION = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `homeclip train` (the original script's options too)."""
     parser.add_argument("--config", required=True, help="training config JSON (e.g. configs/training/milan/chronos_clip.json)")
-    parser.add_argument("--train_data", "--train-data", default=None, help="override train_data_path")
-    parser.add_argument("--val_data", "--val-data", default=None, help="override val_data_path")
-    parser.add_argument("--vocab", default=None, help="override vocab_path")
+    parser.add_argument("--train_data", "--train-data", action="append", default=None,
+                        help="override train_data_path; repeat for several datasets (homes)")
+    parser.add_argument("--val_data", "--val-data", action="append", default=None,
+                        help="override val_data_path; repeat for several datasets")
+    parser.add_argument("--vocab", action="append", default=None,
+                        help="override vocab_path; repeat to merge one vocabulary per training dataset")
     parser.add_argument("--output_dir", "--output-dir", default=None, help="override output_dir")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override any config key; VALUE is parsed as JSON, else taken as a string (repeatable)")
@@ -36,8 +39,11 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
     from ..training.config import parse_set
 
     overrides = parse_set(args.set)
-    named = {"train_data_path": args.train_data, "val_data_path": args.val_data, "vocab_path": args.vocab,
-             "output_dir": args.output_dir, "device": args.device}
+    # A flag given once is a path, as it always was; given several times, a list of paths.
+    paths = {key: None if value is None else value[0] if len(value) == 1 else list(value)
+             for key, value in (("train_data_path", args.train_data), ("val_data_path", args.val_data),
+                                ("vocab_path", args.vocab))}
+    named = {**paths, "output_dir": args.output_dir, "device": args.device}
     overrides.update({k: v for k, v in named.items() if v is not None})
     return overrides
 

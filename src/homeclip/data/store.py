@@ -57,6 +57,9 @@ def dataset_paths(out_dir: str | Path, home: str) -> dict[str, Path]:
 
 def save_split(path_json: str | Path, windows: WindowSet) -> tuple[Path, Path]:
     """Write the JSON of record and its fresh companion atomically; returns both paths."""
+    if len(set(windows.homes)) > 1:   # a split file holds one home; per-window homes would be lost
+        raise ValueError(f"windows of several homes ({windows.home}) cannot be saved as one split; save each "
+                         "home's windows separately")
     path_json = Path(path_json)
     digest = hashlib.sha256()
     size = 0

@@ -19,10 +19,12 @@ log = logging.getLogger(__name__)
 RECORD_NAME = "homeclip_runs.jsonl"
 
 
-def record_use(files: dict[str, dict], run_dir: str | Path) -> None:
-    """Append to the record of each data folder that the run in `run_dir` read `files` (role -> {path, sha256})."""
+def record_use(files: dict[str, dict | list[dict]], run_dir: str | Path) -> None:
+    """Append to the record of each data folder that the run in `run_dir` read `files` (role -> {path, sha256},
+    or a list of them when a run reads several datasets)."""
     by_folder: dict[Path, dict[str, str]] = {}
-    for entry in files.values():
+    entries = [e for value in files.values() for e in (value if isinstance(value, list) else [value])]
+    for entry in entries:
         path = Path(entry["path"])
         by_folder.setdefault(path.resolve().parent, {})[path.name] = entry["sha256"]
     for folder, shas in by_folder.items():

@@ -96,6 +96,27 @@ class Vocab:
         return cls.from_json(obj, source=str(path))
 
 
+def merge_vocabs(vocabs: list[Vocab]) -> Vocab:
+    """One vocabulary for several datasets: per field the union of their tokens, sorted after PAD and UNK (what
+    `build_vocab` gives on their train splits together); the semantic fields keep their fixed lists."""
+    fields = list(vocabs[0].tokens)
+    for other in vocabs[1:]:
+        if set(other.tokens) != set(fields):
+            raise UserError(f"vocabularies with different fields cannot be merged ({', '.join(fields)} vs "
+                            f"{', '.join(other.tokens)}); prepare the datasets with the same homeclip version")
+    tokens: dict[str, list[str]] = {}
+    for name in fields:
+        if name in SEMANTIC_CATEGORIES:
+            fixed = list(SPECIALS) + SEMANTIC_CATEGORIES[name]
+            if any(v.tokens[name] != fixed for v in vocabs):
+                raise UserError(f"a vocabulary's '{name}' is not the fixed taxonomy list; prepare the dataset "
+                                "again with this version of homeclip")
+            tokens[name] = fixed
+        else:
+            tokens[name] = list(SPECIALS) + sorted(set().union(*(v.tokens[name][len(SPECIALS):] for v in vocabs)))
+    return Vocab(tokens)
+
+
 def build_vocab(windows: WindowSet, split: str = "train", fields: tuple[str, ...] = CATEGORICAL_FIELDS) -> Vocab:
     """Build the vocabulary from the real events of one split only (never from val/test); the semantic fields
     get their fixed taxonomy token lists."""

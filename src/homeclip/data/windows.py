@@ -59,6 +59,9 @@ class WindowSet:
     start/end     datetime64[us] [N] first / last event time
     day           datetime64[D] [N] the day the window starts (the unit of the split)
     captions      list[dict[str, list[str]]] per window: caption style -> captions (empty dicts until captioned)
+    home          the home the windows come from; for windows of several homes (`concat_windows`) their names
+                  joined by "+" in order of appearance
+    homes         object [N]   the home of each window (filled with `home` when not given)
     """
 
     codes: dict[str, np.ndarray]
@@ -77,6 +80,13 @@ class WindowSet:
     captions: list[dict[str, list[str]]] = field(default_factory=list)
     home: str = ""
     meta: dict = field(default_factory=dict)
+    homes: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.homes is None:
+            self.homes = np.full(len(self), self.home, dtype=object)
+        elif len(self.homes) != len(self):
+            raise ValueError(f"homes has {len(self.homes)} entries for {len(self)} windows")
 
     def __len__(self) -> int:
         return int(self.mask.shape[0])
@@ -102,7 +112,7 @@ class WindowSet:
             label_fractions=[self.label_fractions[i] for i in idx],
             split=self.split[idx], start=self.start[idx], end=self.end[idx], day=self.day[idx],
             captions=[self.captions[i] for i in idx] if self.captions else [],
-            home=self.home, meta=dict(self.meta),
+            home=home_name(self.homes[idx]) if len(idx) else self.home, meta=dict(self.meta), homes=self.homes[idx],
         )
 
     def select_split(self, name: str) -> "WindowSet":
@@ -122,6 +132,56 @@ class WindowSet:
         for arr in (self.time, self.time_delta, np.nan_to_num(self.xy, nan=-7.0), self.mask):
             h.update(np.ascontiguousarray(arr).tobytes())
         return h.hexdigest()[:24]
+
+
+def home_name(homes) -> str:
+    """The `home` of windows from `homes`: the one home, or the distinct names joined by "+" in order."""
+    return "+".join(dict.fromkeys(str(h) for h in homes))
+
+
+def concat_windows(sets: list[WindowSet]) -> WindowSet:
+    """The windows of several WindowSets (e.g. of several homes) as one, in order; each keeps its home.
+
+    Categories become the union of the parts' (first appearance order) with every part's codes remapped to it,
+    rows are right-padded to the longest part's T, and `meta["parts"]` says where each part came from."""
+    if not sets:
+        raise ValueError("concat_windows needs at least one WindowSet")
+    fields = [name for name in sets[0].codes]
+    for ws in sets[1:]:
+        if set(ws.codes) != set(fields):
+            raise ValueError(f"WindowSets with different fields cannot be joined: {sorted(fields)} vs "
+                             f"{sorted(ws.codes)}")
+    categories = {name: list(dict.fromkeys(c for ws in sets for c in ws.categories[name])) for name in fields}
+    seq_len = max(ws.seq_len for ws in sets)
+
+    def padded(arr: np.ndarray, fill) -> np.ndarray:
+        pad = [(0, 0), (0, seq_len - arr.shape[1])] + [(0, 0)] * (arr.ndim - 2)
+        return np.pad(arr, pad, constant_values=fill)
+
+    codes = {}
+    for name in fields:
+        parts = []
+        for ws in sets:
+            index = {c: i for i, c in enumerate(categories[name])}
+            table = np.array([index[c] for c in ws.categories[name]] + [-1], dtype=np.int32)
+            raw = ws.codes[name]
+            parts.append(padded(table[np.where(raw < 0, len(ws.categories[name]), raw)], -1))
+        codes[name] = np.concatenate(parts).astype(np.int32)
+
+    def joined(attr: str, fill=None) -> np.ndarray:
+        return np.concatenate([getattr(ws, attr) if fill is None else padded(getattr(ws, attr), fill) for ws in sets])
+
+    captioned = any(ws.captions for ws in sets)
+    homes = np.concatenate([ws.homes for ws in sets]).astype(object)
+    return WindowSet(
+        codes=codes, categories=categories, time=joined("time", 0), time_delta=joined("time_delta", 0.0),
+        xy=joined("xy", np.nan), mask=joined("mask", False), label_l1=joined("label_l1"),
+        label_l2=joined("label_l2"), label_fractions=[f for ws in sets for f in ws.label_fractions],
+        split=joined("split"), start=joined("start"), end=joined("end"), day=joined("day"),
+        captions=[c for ws in sets for c in (ws.captions or [{}] * len(ws))] if captioned else [],
+        home=home_name(homes), homes=homes,
+        meta={"parts": [{"home": ws.home, "n_windows": len(ws), "meta": ws.meta} for ws in sets]},
+    )
 
 
 # --------------------------------------------------------------------------------------------- configs

@@ -268,6 +268,13 @@ class Chronos2Backbone(PatchBackbone):
 
     family = "chronos2"
 
+    def __init__(self, pipeline, **kwargs):
+        super().__init__(pipeline, **kwargs)
+        if kwargs.get("chunk_size") is None:
+            # Group attention masks all series of a forward pass against each other (cost ~ series^2): keep the
+            # series per pass at the tuned default's (chunk x 5 channels) whatever the number of channels.
+            self.chunk_size = max(1, self.chunk_size * 5 // self.n_channels)
+
     def _embed_chunk(self, series: torch.Tensor) -> torch.Tensor:
         b, c, _ = series.shape
         x = series[..., -self.context_length:]

@@ -17,7 +17,7 @@ from torch import nn
 
 from ..errors import UserError
 from .backbones import POOLING_VERSION, load_backbone
-from .series import SeriesConfig, build_series
+from .series import SEMANTIC_SIZES, SeriesConfig, build_series
 
 BACKBONE_KINDS = ("chronos", "statistics")
 
@@ -31,18 +31,27 @@ class ChronosEncoder(nn.Module):
                  projection_hidden_dim: int = 256, output_dim: int = 512, sequence_length: int = 50,
                  projection_dropout: float = 0.1, *, backbone: str = "chronos", allow_fallback: bool = True,
                  device: str = "cpu", extra_channels: Sequence[str] = (), covariates: bool = False,
-                 state_values: Sequence[float] | None = None):
+                 state_values: Sequence[float] | None = None, event_fields: str = "original",
+                 semantic_channels: str = "activity"):
         super().__init__()
         if backbone not in BACKBONE_KINDS:
             raise UserError(f"backbone must be one of {BACKBONE_KINDS}, got {backbone!r}")
-        missing = [k for k in ("sensor", "room") if k not in vocab_sizes]
-        if missing:
-            raise UserError(f"vocab_sizes lacks {missing} (the fixed normalisation constants of the id channels)")
+        if event_fields == "semantic":
+            # The taxonomy ids are the same in every home: their sizes are fixed, not the dataset's.
+            wrong = {k: vocab_sizes.get(k) for k, n in SEMANTIC_SIZES.items() if vocab_sizes.get(k) != n}
+            if wrong:
+                raise UserError(f"vocab_sizes {wrong} are not the fixed taxonomy sizes {SEMANTIC_SIZES}")
+            ids = {}
+        else:
+            missing = [k for k in ("sensor", "room") if k not in vocab_sizes]
+            if missing:
+                raise UserError(f"vocab_sizes lacks {missing} (the fixed normalisation constants of the id channels)")
+            ids = {"sensor_vocab_size": int(vocab_sizes["sensor"]), "room_vocab_size": int(vocab_sizes["room"])}
         try:
             self.series_config = SeriesConfig(
-                sensor_vocab_size=int(vocab_sizes["sensor"]), room_vocab_size=int(vocab_sizes["room"]),
-                extra_channels=tuple(extra_channels), covariates=bool(covariates),
-                state_values=None if state_values is None else tuple(float(v) for v in state_values))
+                **ids, extra_channels=tuple(extra_channels), covariates=bool(covariates),
+                state_values=None if state_values is None else tuple(float(v) for v in state_values),
+                event_fields=event_fields, semantic_channels=semantic_channels)
         except ValueError as err:
             raise UserError(f"Chronos encoder channels: {err}") from None
         self.vocab_sizes = {k: int(v) for k, v in vocab_sizes.items()}
@@ -104,6 +113,10 @@ class ChronosEncoder(nn.Module):
         """Plain constructor arguments; `ChronosEncoder(**cfg)` rebuilds this encoder. After a fallback the
         config names the statistics backbone, because that is what the head was trained on."""
         fell_back = self.backbone.family == "statistics"
+        series = self.series_config
+        # Semantic keys only when semantic: an original encoder's config (and checkpoint) is the seed's.
+        semantic = {} if series.original else {"event_fields": series.event_fields,
+                                               "semantic_channels": series.semantic_channels}
         return {"vocab_sizes": dict(self.vocab_sizes), "chronos_model_name": self.chronos_model_name,
                 "projection_hidden_dim": self.projection_hidden_dim, "output_dim": self.output_dim,
                 "sequence_length": self.sequence_length, "projection_dropout": self.projection_dropout,
@@ -111,7 +124,7 @@ class ChronosEncoder(nn.Module):
                 "device": self.device_name, "extra_channels": list(self.series_config.extra_channels),
                 "covariates": self.series_config.covariates,
                 "state_values": None if self.series_config.state_values is None
-                else list(self.series_config.state_values)}
+                else list(self.series_config.state_values), **semantic}
 
     # The state dict carries the backbone identity next to the head weights, so a head is never silently
     # loaded onto features of another backbone.

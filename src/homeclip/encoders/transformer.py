@@ -2,7 +2,10 @@
 
 Each real event becomes one token: the sum of one embedding per categorical field, plus a Linear over its
 continuous features (Fourier features of x/y with a "coordinate known" flag, log1p of the time delta, sin/cos
-of the time of day, a "time known" flag). A learned CLS token is prepended. Positions are either ALiBi biases or
+of the time of day, a "time known" flag). Which fields are embedded is whatever `vocab_sizes` names: the seed
+fields (sensor, room, ...) or, for a model that applies to any home, the semantic ones (`SEMANTIC_TOKEN_FIELDS`:
+room type, kind, state sign, time-of-day and Δt buckets) with `coordinates=False`, so no input depends on the
+home's sensor ids, room names or floor plan. A learned CLS token is prepended. Positions are either ALiBi biases or
 a learned table, never both (ALiBi here is bidirectional with a steeper side per head, see
 `_attention_bias`); either way an event's position is its rank among the REAL events of its row, so
 padding anywhere in a row (right, left or in between) leaves the embedding unchanged. Padded keys get -inf in
@@ -28,6 +31,10 @@ from torch import nn
 
 POSITIONAL = ("alibi", "learned")
 MLM_FIELDS = ("sensor", "room", "state", "sensor_type", "tod_bucket", "dt_bucket")
+# event_fields "semantic": the home-independent fields a token embeds (fixed vocabularies or fixed buckets), and
+# the masked-field targets (all of them: none gives another away once the event's fields are all masked).
+SEMANTIC_TOKEN_FIELDS = ("room_type", "kind", "state_sign", "tod_bucket", "dt_bucket")
+SEMANTIC_MLM_FIELDS = SEMANTIC_TOKEN_FIELDS
 _SECONDS_PER_DAY = 86_400.0
 _LOG_DAY = math.log1p(_SECONDS_PER_DAY)
 
@@ -50,6 +57,7 @@ class TransformerConfig:
     mean_span: float = 3.0
     mlm_fields: tuple[str, ...] = MLM_FIELDS
     mlm_weights: dict[str, float] | None = None
+    coordinates: bool = True          # False: x/y are not read (a floor plan is one home's)
 
     def __post_init__(self):
         self.vocab_sizes = {str(k): int(v) for k, v in self.vocab_sizes.items()}
@@ -164,20 +172,20 @@ class TransformerEncoder(nn.Module):
                  d_ff: int = 256, dropout: float = 0.1, positional: str = "alibi", output_dim: int = 512,
                  sequence_length: int = 50, fourier_features: int = 8, mask_prob: float = 0.15,
                  mean_span: float = 3.0, mlm_fields: tuple[str, ...] = MLM_FIELDS,
-                 mlm_weights: dict[str, float] | None = None):
+                 mlm_weights: dict[str, float] | None = None, coordinates: bool = True):
         super().__init__()
         cfg = TransformerConfig(vocab_sizes, d_model=d_model, n_layers=n_layers, n_heads=n_heads, d_ff=d_ff,
                                 dropout=dropout, positional=positional, output_dim=output_dim,
                                 sequence_length=sequence_length, fourier_features=fourier_features,
                                 mask_prob=mask_prob, mean_span=mean_span, mlm_fields=mlm_fields,
-                                mlm_weights=mlm_weights)
+                                mlm_weights=mlm_weights, coordinates=coordinates)
         self.cfg = cfg
         self.output_dim = cfg.output_dim
         # One row per vocabulary id plus the field's own [MASK] id (= vocab size).
         self.embeddings = nn.ModuleDict({f: nn.Embedding(n + 1, d_model) for f, n in cfg.vocab_sizes.items()})
         self.register_buffer("frequencies", math.pi * 2.0 ** torch.arange(fourier_features, dtype=torch.float32),
                              persistent=False)
-        self.continuous = nn.Linear(4 * fourier_features + 5, d_model)
+        self.continuous = nn.Linear((4 * fourier_features + 1 if coordinates else 0) + 4, d_model)
         self.cls = nn.Parameter(torch.zeros(1, 1, d_model))
         if cfg.positional == "alibi":
             self.register_buffer("alibi", alibi_slopes(n_heads), persistent=False)
@@ -200,6 +208,8 @@ class TransformerEncoder(nn.Module):
         """Plain constructor arguments: `TransformerEncoder(**cfg)` rebuilds this architecture."""
         cfg = asdict(self.cfg)
         cfg["mlm_fields"] = list(cfg["mlm_fields"])
+        if cfg["coordinates"]:   # the default: left out, so a seed model's config is what it always was
+            del cfg["coordinates"]
         return cfg
 
     def mask_inputs(self, categorical_features: dict[str, torch.Tensor], mask: torch.Tensor,
@@ -213,18 +223,21 @@ class TransformerEncoder(nn.Module):
 
     def _continuous(self, coordinates: torch.Tensor, time_deltas: torch.Tensor, time_of_day: torch.Tensor | None,
                     visible: torch.Tensor) -> torch.Tensor:
-        """[B, T, 4F+5] continuous features; zero (flags 0) where not `visible`, never NaN."""
+        """[B, T, 4F+5] continuous features ([B, T, 4] without coordinates); zero (flags 0) where not
+        `visible`, never NaN."""
         vis = visible.unsqueeze(-1).float()
-        known = (~torch.isnan(coordinates).any(-1, keepdim=True)).float() * vis
-        xy = torch.nan_to_num(coordinates, nan=0.0).unsqueeze(-1) * self.frequencies  # [B, T, 2, F]
-        fourier = torch.cat([xy.sin(), xy.cos()], -1).flatten(2) * known
         # log1p seconds scaled so that a one-day gap is 1, the range of the other features.
         dt = torch.log1p(torch.nan_to_num(time_deltas, nan=0.0).clamp(min=0)).unsqueeze(-1) * vis / _LOG_DAY
         if time_of_day is None:
-            tod = torch.zeros_like(fourier[..., :2])
+            tod = torch.zeros_like(torch.cat([dt, dt], -1))
         else:
             angle = (2 * math.pi / _SECONDS_PER_DAY) * torch.nan_to_num(time_of_day, nan=0.0).unsqueeze(-1)
             tod = torch.cat([angle.sin(), angle.cos()], -1) * vis
+        if not self.cfg.coordinates:
+            return torch.cat([dt, tod, vis], -1)
+        known = (~torch.isnan(coordinates).any(-1, keepdim=True)).float() * vis
+        xy = torch.nan_to_num(coordinates, nan=0.0).unsqueeze(-1) * self.frequencies  # [B, T, 2, F]
+        fourier = torch.cat([xy.sin(), xy.cos()], -1).flatten(2) * known
         return torch.cat([fourier, known, dt, tod, vis], -1)
 
     def _attention_bias(self, mask: torch.Tensor, ranks: torch.Tensor) -> torch.Tensor:

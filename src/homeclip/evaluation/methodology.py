@@ -24,7 +24,8 @@ def check_homes(trained_on: str | None, tested_on: str | None, *, semantic: bool
                 subject: str = "this checkpoint was trained on", what: str = "evaluate") -> dict:
     """The home record of an evaluation or search; raises UserError for an unallowed cross-home use."""
     trained_on, tested_on = trained_on or None, tested_on or None
-    cross = bool(trained_on and tested_on and trained_on != tested_on)
+    # A run on several homes records them joined by "+": scoring one of them is not cross-home.
+    cross = bool(trained_on and tested_on and tested_on not in trained_on.split("+"))
     allowed_by = None
     if cross:
         if semantic:
@@ -50,8 +51,7 @@ def assess(meta: dict | None, config: dict | None, *, train_home: str | None, te
     probe = check_homes(train_home, test_home, semantic=is_semantic(config), allow_cross_home=allow_cross_home,
                         subject="the train split (probes and baselines are fit on it) is from")
     files = meta.get("data_files") or {}
-    val_sha = (files.get("val") or {}).get("sha256")
-    train_sha = (files.get("train") or {}).get("sha256")
+    val_shas, train_shas = _shas(files.get("val")), _shas(files.get("train"))
     return {
         **homes,
         "probe_train_home": train_home or None,
@@ -59,10 +59,16 @@ def assess(meta: dict | None, config: dict | None, *, train_home: str | None, te
         "training_home_recorded": bool(meta.get("home")),
         "test_data_sha256": test_sha256,
         "validation_data": files.get("val"),
-        "selected_on_test_split": bool(test_sha256 and val_sha == test_sha256),
-        "trained_on_test_split": bool(test_sha256 and train_sha == test_sha256),
+        "selected_on_test_split": bool(test_sha256 and test_sha256 in val_shas),
+        "trained_on_test_split": bool(test_sha256 and test_sha256 in train_shas),
         "validation_was_a_test_split": bool(meta.get("validation_is_test_split")),
     }
+
+
+def _shas(entry: dict | list | None) -> set[str]:
+    """The sha256 of a recorded data file, or of each file when a run read several datasets."""
+    entries = entry if isinstance(entry, list) else [entry] if entry else []
+    return {e["sha256"] for e in entries if isinstance(e, dict) and e.get("sha256")}
 
 
 def methodology_warnings(m: dict) -> list[str]:

@@ -17,6 +17,9 @@ from typing import Any
 from ..errors import UserError
 
 ENCODERS = ("chronos", "transformer")
+EVENT_FIELDS = ("original", "semantic")
+SEMANTIC_CHANNELS = ("activity", "compact")
+DATA_KEYS = ("train_data_path", "val_data_path", "vocab_path")   # a path, or a list of paths
 BACKBONES = ("chronos", "statistics")
 CAPTION_TYPES = ("long", "short", "all")
 HARD_NEGATIVE_STRATEGIES = ("hardest", "random")
@@ -53,15 +56,18 @@ class TrainConfig:
     wandb_project: str = "discover-v2"
     wandb_name: str = ""
     wandb_tags: list[str] = field(default_factory=list)
-    train_data_path: str = "data/processed/casas/milan/seq50/milan_train.json"
-    val_data_path: str = "data/processed/casas/milan/seq50/milan_test.json"
-    vocab_path: str = "data/processed/casas/milan/seq50/milan_vocab.json"
+    # A string, or a list of several prepared datasets (several homes); see docs/training.md "Several datasets".
+    train_data_path: str | list[str] = "data/processed/casas/milan/seq50/milan_train.json"
+    val_data_path: str | list[str] = "data/processed/casas/milan/seq50/milan_test.json"
+    vocab_path: str | list[str] = "data/processed/casas/milan/seq50/milan_vocab.json"
     output_dir: str = "trained_models/milan/chronos_clip"
     text_model_name: str = "thenlper/gte-base"
     max_captions: int = 4
     caption_types: str = "long"
     # --- ours ---
     encoder: str = "chronos"             # "chronos" (frozen backbone + MLP head) | "transformer" (standard)
+    event_fields: str = "original"       # "original" (sensor ids, rooms, x/y) | "semantic" (any home: taxonomy)
+    semantic_channels: str = "activity"  # chronos encoder, semantic: "activity" variates | "compact" ids
     backbone: str = "chronos"            # chronos encoder only: "chronos" | "statistics"
     allow_fallback: bool = True          # missing Chronos / text model -> statistics / offline MiniLM, recorded
     extra_channels: list[str] = field(default_factory=list)   # extra Chronos input channels (encoders helper)
@@ -83,6 +89,11 @@ class TrainConfig:
         """Plain JSON-able values (the form saved in checkpoints and hyperparameters.json)."""
         return dataclasses.asdict(self)
 
+    def data_paths(self, key: str) -> list[str]:
+        """The paths of a data key (one of DATA_KEYS) as a list: [] for "" (no validation data)."""
+        value = getattr(self, key)
+        return [value] if isinstance(value, str) and value else list(value) if isinstance(value, list) else []
+
     @property
     def total_hard_negatives_per_window(self) -> int:
         """How many bank negatives each window gets per step (0 when hard negatives are off)."""
@@ -100,7 +111,8 @@ def _expected_type(name: str) -> str:
     """The JSON type name a key expects, from its annotation."""
     ann = str(FIELDS[name].type)
     return {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
-            "list[float]": "a list of numbers", "list[str]": "a list of strings", "dict": "an object"}[ann]
+            "list[float]": "a list of numbers", "list[str]": "a list of strings", "dict": "an object",
+            "str | list[str]": "a path or a list of paths"}[ann]
 
 
 def _check_type(name: str, value: Any) -> Any:
@@ -115,6 +127,8 @@ def _check_type(name: str, value: Any) -> Any:
                                                        for v in value),
         "list[str]": isinstance(value, list) and all(isinstance(v, str) for v in value),
         "dict": isinstance(value, dict),
+        "str | list[str]": isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) and v
+                                                                                      for v in value)),
     }[ann]
     if not ok:
         raise UserError(f"'{name}' must be {_expected_type(name)}, found {json.dumps(value)}")
@@ -149,6 +163,11 @@ def _range_problems(cfg: TrainConfig) -> list[tuple[str, str, Any]]:
         ("max_captions", cfg.max_captions >= 1, ">= 1"),
         ("caption_types", cfg.caption_types in CAPTION_TYPES, f"one of {list(CAPTION_TYPES)}"),
         ("encoder", cfg.encoder in ENCODERS, f"one of {list(ENCODERS)}"),
+        ("event_fields", cfg.event_fields in EVENT_FIELDS, f"one of {list(EVENT_FIELDS)}"),
+        ("semantic_channels", cfg.semantic_channels in SEMANTIC_CHANNELS, f"one of {list(SEMANTIC_CHANNELS)}"),
+        ("train_data_path", cfg.train_data_path != [], "a path or a non-empty list of paths"),
+        ("vocab_path", not isinstance(cfg.vocab_path, list) or len(cfg.vocab_path) in (1, len(cfg.data_paths(
+            "train_data_path"))), "one path, or a list with one vocabulary per training dataset"),
         ("backbone", cfg.backbone in BACKBONES, f"one of {list(BACKBONES)}"),
         ("device", bool(_DEVICE.match(cfg.device)), "auto, cpu, cuda or cuda:N"),
         ("amp_dtype", cfg.amp_dtype in AMP_DTYPES, f"one of {list(AMP_DTYPES)}"),

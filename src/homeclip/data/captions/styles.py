@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from .phrases import (article, capitalise, duration_phrase, join_words, number_word, plural, sentence,
+from .phrases import (article, duration_phrase, join_words, number_word, plural, sentence,
                       short_duration, times_word)
 from .summary import WindowSummary
 
