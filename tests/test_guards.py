@@ -320,3 +320,15 @@ def test_steps_per_epoch_and_demo_validation_interval(tmp_path):
     assert steps_per_epoch(cfg, data) == len(data.train) // 8
     assert validate_every_epoch(cfg, data) == len(data.train) // 8
     assert validate_every_epoch(_tiny(tmp_path, val_interval=2), data) == 2
+
+
+def test_a_run_on_several_homes_is_not_cross_home_on_one_of_them():
+    from homeclip.evaluation.methodology import assess, check_homes
+
+    assert not check_homes("milan+aruba", "aruba", semantic=False, allow_cross_home=False)["cross_home"]
+    with pytest.raises(UserError, match="allow-cross-home"):
+        check_homes("milan+aruba", "cairo", semantic=False, allow_cross_home=False)
+    meta = {"home": "milan+aruba", "data_files": {"val": [{"path": "a", "sha256": "x"}, {"path": "b", "sha256": "y"}],
+                                                  "train": [{"path": "c", "sha256": "z"}]}}
+    m = assess(meta, {}, train_home="aruba", test_home="aruba", test_sha256="y")
+    assert m["selected_on_test_split"] and not m["trained_on_test_split"] and not m["cross_home"]
