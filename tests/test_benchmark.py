@@ -132,3 +132,25 @@ def test_benchmark_end_to_end(tmp_path):
     again = run_benchmark(load_spec(tmp_path / "spec.json"), tmp_path / "out", say=said.append, text_encoder=text)
     assert not any("training" in s or "preparing" in s for s in said)   # runs and data reused
     assert again["baselines"] == record["baselines"]
+
+
+def test_default_window_rule():
+    from homeclip.benchmark.runner import default_window
+
+    assert default_window(4700) == {"length": 50, "stride": 12}
+    assert default_window(999) == {"length": 10, "stride": 2}
+
+
+def test_simulated_homes_are_generated_and_prepared_once(tmp_path):
+    from homeclip.benchmark.runner import prepare_simulated
+
+    spec = spec_from_dict(_doc(simulated={"homes": 2, "days": 3, "seed": 1}, split={"ratios": [0.34, 0.33, 0.33]}),
+                          base=tmp_path)
+    said: list[str] = []
+    homes = prepare_simulated(spec, tmp_path / "out", said.append)
+    assert [h.name for h in homes] == ["sim_000", "sim_001"]
+    assert all(len(h.splits["train"]) > 0 and h.home.descriptions for h in homes)
+    assert sum("simulating" in s for s in said) == 1 and sum("preparing" in s for s in said) == 2
+    said.clear()
+    again = prepare_simulated(spec, tmp_path / "out", said.append)
+    assert said == [] and [len(h.splits["train"]) for h in again] == [len(h.splits["train"]) for h in homes]

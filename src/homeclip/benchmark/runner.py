@@ -68,6 +68,34 @@ def prepare_home(spec: HomeSpec, split: dict, out: Path, say: Callable[[str], No
     return HomeData(name=spec.name, home=home, splits=ds.splits)
 
 
+def default_window(events_per_day: float) -> dict:
+    """The window rule fixed before anything is scored: 50 events for dense logs (>= 1,000 events a day, CASAS
+    motion homes), 10 for sparse object/interval homes; stride a quarter of the length."""
+    length = 50 if events_per_day >= 1000 else 10
+    return {"length": length, "stride": max(1, length // 4)}
+
+
+def prepare_simulated(spec: BenchmarkSpec, out: Path, say: Callable[[str], None]) -> list[HomeData]:
+    """The spec's simulated homes (extra training homes of leave-one-home-out), generated and prepared once."""
+    if not spec.simulated:
+        return []
+    from ..data.simulate.varied import write_varied_homes
+
+    n, days, seed = int(spec.simulated["homes"]), int(spec.simulated.get("days", 7)), int(spec.simulated.get("seed", 0))
+    folder = out / "simulated" / f"n{n}_d{days}_s{seed}"
+    if not (folder / "index.json").is_file():
+        say(f"simulating {n} varied homes x {days} days")
+        write_varied_homes(folder, n, days, seed=seed)
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    homes = []
+    for entry in index["homes"]:
+        name = Path(entry["log"]).parent.name
+        home = HomeSpec(name=name, raw=(str(folder / entry["log"]),), home=str(folder / entry["layout"]),
+                        format="casas", window=default_window(entry["events"] / max(days, 1)))
+        homes.append(prepare_home(home, spec.split, out / "data" / "simulated", say))
+    return homes
+
+
 def _split_files(folder: Path, split: str) -> Path:
     from ..data.store import dataset_paths, find_home
 
@@ -106,7 +134,8 @@ class Runs:
                      "train_data_path": [str(p) for p in train_files] if len(train_files) > 1 else str(train_files[0]),
                      "val_data_path": ([str(p) for p in val_files] if len(val_files) > 1
                                        else str(val_files[0]) if val_files else ""),
-                     "vocab_path": str(_split_files(folders[0], "vocab")), "output_dir": str(run_dir),
+                     "vocab_path": ([str(_split_files(f, "vocab")) for f in folders] if len(folders) > 1
+                                    else str(_split_files(folders[0], "vocab"))), "output_dir": str(run_dir),
                      "text_cache_dir": str(self.out / "cache" / "text"),
                      "feature_cache_dir": str(self.out / "cache" / "features")}
         cfg = load_config(self.spec.encoders[encoder], overrides)
@@ -135,11 +164,15 @@ def run_benchmark(spec: BenchmarkSpec, out: str | Path, *, device: str = "cpu",
     t0 = time.perf_counter()
     homes = {h.name: prepare_home(h, spec.split, out / "data", say) for h in spec.homes}
     folders = {name: out / "data" / name for name in homes}
+    simulated = prepare_simulated(spec, out, say)
+    sim_folders = [out / "data" / "simulated" / h.name for h in simulated]
     runs = Runs(spec, out, device, say, text_encoder)
     ks, draws = spec.few_shot_ks, int(spec.few_shot.get("draws", 5))
     n_boot, boot_seed = int(spec.bootstrap["resamples"]), int(spec.bootstrap["seed"])
     few_shot = "few_shot" in spec.protocols
-    record: dict = {"schema": SCHEMA, "spec": spec.to_dict(), "homes": {}, "baselines": {}, "models": {}}
+    record: dict = {"schema": SCHEMA, "spec": spec.to_dict(), "homes": {}, "baselines": {}, "models": {},
+                    "simulated_homes": [{"name": h.name, "windows": {s: len(w) for s, w in h.splits.items()}}
+                                        for h in simulated]}
     for name, data in homes.items():
         record["homes"][name] = {
             "layout": data.home.name, "windows": {s: len(w) for s, w in data.splits.items()},
@@ -154,12 +187,15 @@ def run_benchmark(spec: BenchmarkSpec, out: str | Path, *, device: str = "cpu",
             for target, data in homes.items():
                 if protocol == "in_home":
                     train_on, selection = [target], [data]
+                    train_folders = [folders[target]]
                 else:
                     train_on = [h for h in homes if h != target]
-                    selection = [homes[h] for h in train_on]
+                    selection = [homes[h] for h in train_on] or simulated   # calibration: other homes' val days
+                    train_folders = [folders[h] for h in train_on] + sim_folders
+                    train_on = train_on + [h.name for h in simulated]
                 if not train_on:
                     continue
-                model, key, run_info = runs.train(encoder, protocol, target, [folders[h] for h in train_on])
+                model, key, run_info = runs.train(encoder, protocol, target, train_folders)
                 say(f"scoring {encoder} / {protocol} on {target}")
                 entry[target] = {
                     "trained_on": train_on, "run": str(out / "runs" / encoder / protocol / target),
