@@ -12,7 +12,7 @@ import sys
 from .errors import UserError
 
 # In the order `homeclip --help` lists them (data -> encoders -> training -> evaluation -> the main job).
-COMMANDS = ("simulate", "prepare", "download", "features", "train", "evaluate", "compare", "search", "demo")
+COMMANDS = ("simulate", "prepare", "download", "features", "train", "evaluate", "compare", "search", "serve", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,15 +36,13 @@ def short_schedule(epochs: int, seed: int) -> dict[str, Any]:
     return {"max_epochs": epochs, "use_wandb": False, "seed": seed}
 
 
-def run_experiment(exp: Experiment, *, say=print) -> dict:
-    """Train every config, evaluate its best checkpoint on the test split, and write the comparison."""
-    from .evaluation.compare import compare_runs
-    from .evaluation.evaluate import evaluate_checkpoint
+def train_runs(exp: Experiment, *, say=print) -> dict[str, Path]:
+    """Train every config of the experiment; run name -> its best checkpoint (final one if none was kept)."""
     from .training.config import load_config
     from .training.trainer import train
 
     paths = exp.paths()
-    eval_dirs: dict[str, Path] = {}
+    checkpoints: dict[str, Path] = {}
     for name, config_path in exp.configs.items():
         say(f"training '{name}' ({config_path.name})")
         cfg = load_config(config_path, {
@@ -56,11 +54,23 @@ def run_experiment(exp: Experiment, *, say=print) -> dict:
             **exp.overrides, **exp.run_overrides.get(name, {}),
         })
         result = train(cfg)
+        best = result.output_dir / "best_model.pt"
+        checkpoints[name] = best if best.is_file() else result.output_dir / "final_model.pt"
+    return checkpoints
+
+
+def run_experiment(exp: Experiment, *, say=print) -> dict:
+    """Train every config, evaluate its best checkpoint on the test split, and write the comparison."""
+    from .evaluation.compare import compare_runs
+    from .evaluation.evaluate import evaluate_checkpoint
+
+    paths = exp.paths()
+    eval_dirs: dict[str, Path] = {}
+    for name, checkpoint in train_runs(exp, say=say).items():
         say(f"evaluating '{name}'")
         eval_dirs[name] = exp.out / "eval" / name
-        evaluate_checkpoint(result.output_dir / "best_model.pt", paths["train"], paths["test"], paths["vocab"],
-                            eval_dirs[name], home=exp.home,
-                            device="cpu" if exp.device == "auto" else exp.device)
+        evaluate_checkpoint(checkpoint, paths["train"], paths["test"], paths["vocab"], eval_dirs[name],
+                            home=exp.home, device="cpu" if exp.device == "auto" else exp.device)
     say("comparing")
     table = compare_runs(list(eval_dirs.values()), exp.out / "compare")
     return {"eval_dirs": eval_dirs, "compare_dir": exp.out / "compare", "table": table}
