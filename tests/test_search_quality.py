@@ -46,6 +46,10 @@ def test_room_rule_needs_three_events_in_the_room_and_the_hours():
          ("kitchen", "motion", 22.3)],                                                      # three inside the hours
     ])
     assert satisfies(ws, late).tolist() == [True, False, False, True]
+    assert satisfies(ws, late, "time").tolist() == [True, False, True, True]      # the hours, any room
+    assert satisfies(ws, late, "event").tolist() == [True, True, False, True]     # the kitchen, any hour
+    with pytest.raises(ValueError, match="part"):
+        satisfies(ws, late, "label")
 
 
 def test_leave_room_and_exit_door_rules():

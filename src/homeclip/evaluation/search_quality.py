@@ -66,8 +66,20 @@ def in_hours(seconds_of_day: np.ndarray, hours: tuple[float, float]) -> np.ndarr
     return (s >= lo) & (s < hi) if lo < hi else (s >= lo) | (s < hi)
 
 
-def satisfies(windows: WindowSet, constraint: Constraint) -> np.ndarray:
-    """Bool [N]: which windows satisfy the constraint, from their events' times, rooms and sensors only."""
+PARTS = ("both", "time", "event")
+
+
+def satisfies(windows: WindowSet, constraint: Constraint, part: str = "both") -> np.ndarray:
+    """Bool [N]: which windows satisfy the constraint, from their events' times, rooms and sensors only.
+
+    part "time": only its time of day (at least `min_events` events in the hours, any room); "event": only its
+    room / door rule, at any hour. They show which half of a query a search gets right."""
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, got {part!r}")
+    if part == "time":
+        constraint = Constraint(constraint.query, "room", "", constraint.hours, constraint.min_events)
+    elif part == "event":
+        constraint = Constraint(constraint.query, constraint.rule, constraint.room, (0.0, 24.0), constraint.min_events)
     out = np.zeros(len(windows), dtype=bool)
     room_cats = np.asarray(windows.categories["room"], dtype=object)
     type_cats = np.asarray(windows.categories["sensor_type"], dtype=object)
