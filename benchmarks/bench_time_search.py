@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     configs = dict(DEFAULT_CONFIGS) if not args.configs else dict(c.split("=", 1) for c in args.configs)
     data = prepare(home_dir, args.days, args.seed)
     # Variants share the prepared data and the caption / feature caches of the home.
-    caches = {"text_cache_dir": str(home_dir / "cache" / "text"), "feature_cache_dir": str(home_dir / "cache" / "features")}
+    caches = {"text_cache_dir": str(home_dir / "cache" / "text"),
+              "feature_cache_dir": str(home_dir / "cache" / "features")}
     exp = Experiment(data_dir=data, home="milan", out=out, device=args.device,
                      configs={name: CONFIGS / file for name, file in configs.items()},
                      overrides={**short_schedule(args.epochs, args.seed), **caches, **parse_set(args.overrides)})

@@ -89,7 +89,8 @@ def test_filters_keep_only_windows_of_that_day_and_time(client, context):
 def test_bad_parameters_are_clean_json_errors(client):
     cases = [({"q": "  "}, 400, "query text"), ({"q": "x", "k": 0}, 400, "k must be between"),
              ({"q": "x", "k": "many"}, 422, "k: "), ({"q": "x", "day": "31/12/2024"}, 400, "YYYY-MM-DD"),
-             ({"q": "x", "from": "25:00"}, 400, "from: expected a time"), ({"q": "x", "model": "gpt"}, 400, "unknown model"),
+             ({"q": "x", "from": "25:00"}, 400, "from: expected a time"),
+             ({"q": "x", "model": "gpt"}, 400, "unknown model"),
              ({"q": "x", "from": "10:00", "to": "10:00"}, 400, "same time"), ({}, 422, "q: ")]
     for params, status, text in cases:
         r = client.get("/api/search", params=params)
@@ -141,6 +142,9 @@ def test_models_and_health(client):
     about = client.get("/api/models").json()
     assert about["n_windows"] == 40 and about["default_model"] == "fake" and about["days"]
     assert client.get("/api/health").json() == {"status": "ok", "models": ["fake"]}
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert {"/api/search", "/api/models", "/api/reports"} <= set(paths) and "/" not in paths
+    assert {p["name"] for p in paths["/api/search"]["get"]["parameters"]} == {"q", "model", "k", "day", "from", "to"}
 
 
 def test_unexpected_errors_are_one_line(context):
@@ -215,6 +219,8 @@ def test_serve_command_errors_are_one_line(tmp_path, capsys):
         assert main(["serve", str(tmp_path / "run"), "--port", str(port)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"cannot listen on 127.0.0.1:{port}" in err[0]
+    assert main(["serve", str(tmp_path / "run"), "--threads", "0"]) == 2
+    assert "--threads must be at least 1" in capsys.readouterr().err
 
 
 def test_time_filter_rules():
@@ -233,3 +239,14 @@ def test_time_filter_rules():
     assert np.sum(keep(start="03:10", end="03:15")) == 1
     with pytest.raises(UserError, match="same time"):
         TimeFilter.parse(start="05:00", end="05:00")
+
+
+def test_listening_socket_gets_nodelay_connections():
+    from homeclip.apps.server import bind, url_of
+
+    # asyncio sets TCP_NODELAY on accepted connections only for IPPROTO_TCP sockets (else ~40 ms per answer).
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP and url_of(sock).startswith("http://127.0.0.1:")
+    finally:
+        sock.close()

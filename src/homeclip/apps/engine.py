@@ -90,7 +90,8 @@ class SearchEngine:
         hits = entry.index.query(query_emb, k, keep)
         t2 = time.perf_counter()
         return {"query": text, "model": entry.name, "k": k, "filters": time_filter.to_dict(),
-                "n_windows": len(self.summaries), "n_matching": len(self.summaries) if keep is None else int(keep.sum()),
+                "n_windows": len(self.summaries),
+                "n_matching": len(self.summaries) if keep is None else int(keep.sum()),
                 "hits": hits, "timings_ms": {"embed_query": 1e3 * (t1 - t0), "rank": 1e3 * (t2 - t1),
                                              "total": 1e3 * (t2 - t0)}}
 

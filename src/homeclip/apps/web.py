@@ -64,7 +64,8 @@ def default_pages() -> tuple[Page, ...]:
 def create_app(context: AppContext, pages: Sequence[Page] | None = None) -> FastAPI:
     """The FastAPI app serving `pages` (default: `default_pages()`) over `context`."""
     context.pages = tuple(pages if pages is not None else default_pages())
-    app = FastAPI(title=context.title, docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    # No Swagger page: it loads its scripts from a CDN, which a local app must not need.
+    app = FastAPI(title=context.title, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.context = context
     app.mount("/static", StaticFiles(packages=[("homeclip.apps", "static")]), name="static")
     for page in context.pages:

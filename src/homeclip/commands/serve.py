@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", default=None,
                         help="search cache folder (default $HOMECLIP_CACHE_DIR or ~/.cache/homeclip)")
     parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads per query (default 1: fastest for one short query on a shared CPU)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,8 +35,11 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from ..apps.catalog import find_run
-    from ..apps.server import LOOPBACK, bind, serve, url_of
+    from ..apps.server import LOOPBACK, bind, limit_threads, serve, url_of
+    from ..errors import UserError
 
+    if args.threads < 1:
+        raise UserError(f"--threads must be at least 1, got {args.threads}")
     catalog = find_run(args.run, checkpoints=args.checkpoint, data=args.data, reports=args.reports)
     sock = bind(args.host, args.port)             # before the slow part: a busy port fails at once
     if args.host not in (LOOPBACK, "localhost", "::1"):
@@ -45,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from ..apps.web import AppContext, create_app
 
     engine = SearchEngine.load(catalog, device=args.device, cache_dir=args.cache_dir, batch_size=args.batch_size)
+    limit_threads(args.threads)                   # after loading: building an index uses every core
     for m in engine.describe()["models"]:
         print(f"loaded {m['name']}: {m['encoder']}, backbone {m['backbone']}, text {m['text_encoder']} "
               f"({m['load_s']:.1f} s)", flush=True)
