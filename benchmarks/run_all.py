@@ -19,6 +19,8 @@ BENCHMARKS = {
     "bench_text.py": ([], ["--windows", "5000", "--embed-windows", "50"]),
     "bench_backbones.py": ([], ["--quick"]),
     "bench_training.py": ([], ["--windows", "5000", "--val-windows", "500"]),
+    "bench_serve.py": ([], ["--queries", "20"]),
+    "bench_time_search.py": ([], ["--epochs", "4", "--configs", "statistics_time_of_day=statistics_clip.json"]),
 }
 
 

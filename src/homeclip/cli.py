@@ -15,8 +15,8 @@ from .console import configure as configure_console
 from .errors import UserError
 
 # In the order `homeclip --help` lists them (data -> encoders -> training -> evaluation -> the main job).
-COMMANDS = ("simulate", "prepare", "download", "features", "train", "evaluate", "compare", "search", "benchmark",
-            "demo")
+COMMANDS = ("simulate", "prepare", "download", "features", "train", "evaluate", "compare", "search", "serve",
+            "benchmark", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

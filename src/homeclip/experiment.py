@@ -26,6 +26,11 @@ class Experiment:
         """Where run `name` trains."""
         return self.out / "models" / name
 
+    def cache_dirs(self) -> dict[str, str]:
+        """The caption-embedding and frozen-feature caches every run of the experiment shares."""
+        return {"text_cache_dir": str(self.out / "cache" / "text"),
+                "feature_cache_dir": str(self.out / "cache" / "features")}
+
     def paths(self) -> dict[str, Path]:
         """The prepared dataset files."""
         return {name: self.data_dir / f"{self.home}_{name}.json" for name in ("train", "val", "test", "vocab")}
@@ -56,19 +61,16 @@ def short_schedule(epochs: int, seed: int) -> dict[str, Any]:
     return {"max_epochs": epochs, "use_wandb": False, "seed": seed}
 
 
-def run_experiment(exp: Experiment, *, say=print) -> dict:
-    """Train every config (validating at least once per epoch), evaluate its best checkpoint on the test split,
-    and write the comparison."""
+def train_runs(exp: Experiment, *, say=print) -> dict[str, Path]:
+    """Train every config of the experiment (validating at least once per epoch); run name -> its best
+    checkpoint (the final one if none was kept)."""
     from dataclasses import replace
 
-    from .evaluation.compare import compare_runs
-    from .evaluation.evaluate import EvalConfig, evaluate_checkpoint
     from .training.config import load_config
     from .training.trainer import load_training_data, train
 
-    paths = exp.paths()
-    caches = {"text_cache_dir": str(exp.out / "cache" / "text"), "feature_cache_dir": str(exp.out / "cache" / "features")}
-    eval_dirs: dict[str, Path] = {}
+    paths, caches = exp.paths(), exp.cache_dirs()
+    checkpoints: dict[str, Path] = {}
     loaded: dict[tuple, Any] = {}
     for name, config_path in exp.configs.items():
         say(f"training '{name}' ({config_path.name})")
@@ -77,14 +79,27 @@ def run_experiment(exp: Experiment, *, say=print) -> dict:
             "vocab_path": str(paths["vocab"]), "output_dir": str(exp.run_dir(name)),
             "device": exp.device, **caches, **exp.overrides, **exp.run_overrides.get(name, {}),
         })
-        key = (cfg.train_data_path, cfg.val_data_path, cfg.vocab_path)
+        key = (str(cfg.train_data_path), str(cfg.val_data_path), str(cfg.vocab_path))
         data = loaded[key] = loaded.get(key) or load_training_data(cfg)   # runs on the same files read them once
         cfg = replace(cfg, val_interval=validate_every_epoch(cfg, data))
         result = train(cfg, data=data, overwrite=exp.overwrite, progress=exp.progress)
+        best = result.output_dir / "best_model.pt"
+        checkpoints[name] = best if best.is_file() else result.output_dir / "final_model.pt"
+    return checkpoints
+
+
+def run_experiment(exp: Experiment, *, say=print) -> dict:
+    """Train every config, evaluate its best checkpoint on the test split, and write the comparison."""
+    from .evaluation.compare import compare_runs
+    from .evaluation.evaluate import EvalConfig, evaluate_checkpoint
+
+    paths, caches = exp.paths(), exp.cache_dirs()
+    eval_dirs: dict[str, Path] = {}
+    for name, checkpoint in train_runs(exp, say=say).items():
         say(f"evaluating '{name}'")
         eval_dirs[name] = exp.out / "eval" / name
-        evaluate_checkpoint(result.output_dir / "best_model.pt", paths["train"], paths["test"], paths["vocab"],
-                            eval_dirs[name], home=exp.home, cfg=EvalConfig(**caches, progress=exp.progress),
+        evaluate_checkpoint(checkpoint, paths["train"], paths["test"], paths["vocab"], eval_dirs[name],
+                            home=exp.home, cfg=EvalConfig(**caches, progress=exp.progress),
                             device="cpu" if exp.device == "auto" else exp.device)
     say("comparing")
     table = compare_runs(list(eval_dirs.values()), exp.out / "compare")

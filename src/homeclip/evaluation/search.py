@@ -60,11 +60,14 @@ def window_summary(windows: WindowSet, i: int, max_rooms: int = 3) -> dict:
     }
 
 
-def top_windows(window_emb: np.ndarray, query_emb: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and cosine scores of the k windows most similar to one unit query vector (best first)."""
+def top_windows(window_emb: np.ndarray, query_emb: np.ndarray, k: int,
+                keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and cosine scores of the k windows most similar to one unit query vector (best first); with
+    `keep` (bool [N]) only among the windows it marks."""
     scores = np.asarray(window_emb, dtype=np.float32) @ np.asarray(query_emb, dtype=np.float32).reshape(-1)
-    k = max(0, min(int(k), len(scores)))
-    idx = np.argsort(-scores, kind="stable")[:k]
+    candidates = np.arange(len(scores)) if keep is None else np.flatnonzero(keep)
+    k = max(0, min(int(k), len(candidates)))
+    idx = candidates[np.argsort(-scores[candidates], kind="stable")[:k]]
     return idx, scores[idx]
 
 
@@ -75,9 +78,10 @@ class SearchIndex:
     embeddings: np.ndarray        # [N, D]
     summaries: list[dict]         # [N] window_summary dicts
 
-    def query(self, query_emb: np.ndarray, k: int = 10) -> list[dict]:
-        """The top-k windows for one unit query embedding, each summary with rank and score."""
-        idx, scores = top_windows(self.embeddings, query_emb, k)
+    def query(self, query_emb: np.ndarray, k: int = 10, keep: np.ndarray | None = None) -> list[dict]:
+        """The top-k windows for one unit query embedding (among `keep` when given), each summary with rank
+        and score."""
+        idx, scores = top_windows(self.embeddings, query_emb, k, keep)
         return [{"rank": r + 1, "score": float(s), **self.summaries[i]} for r, (i, s) in enumerate(zip(idx, scores))]
 
 
