@@ -154,3 +154,18 @@ def test_simulated_homes_are_generated_and_prepared_once(tmp_path):
     said.clear()
     again = prepare_simulated(spec, tmp_path / "out", said.append)
     assert said == [] and [len(h.splits["train"]) for h in again] == [len(h.splits["train"]) for h in homes]
+
+
+def test_pipeline_digest_follows_the_data_code(tmp_path, monkeypatch):
+    from homeclip.benchmark import runner
+
+    first = runner.pipeline_digest()
+    assert first == runner.pipeline_digest() and len(first) == 20
+    fake = tmp_path / "benchmark" / "runner.py"
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "captions.py").write_text("A = 1\n")
+    fake.parent.mkdir()
+    monkeypatch.setattr(runner, "__file__", str(fake))
+    before = runner.pipeline_digest()
+    (tmp_path / "data" / "captions.py").write_text("A = 2\n")
+    assert runner.pipeline_digest() != before

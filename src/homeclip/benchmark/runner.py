@@ -37,6 +37,18 @@ def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
+def pipeline_digest() -> str:
+    """A digest of the data pipeline's code (readers, windows, captions, ...): a prepared dataset made by other
+    code is prepared again, so a caption or windowing change never meets a stale dataset."""
+    root = Path(__file__).resolve().parents[1] / "data"
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:20]
+
+
 def prepare_home(spec: HomeSpec, split: dict, out: Path, say: Callable[[str], None]) -> HomeData:
     """The prepared dataset of one home: reused when its key (raw bytes, layout, settings) is unchanged."""
     from ..data.homes import load_home
@@ -49,7 +61,8 @@ def prepare_home(spec: HomeSpec, split: dict, out: Path, say: Callable[[str], No
             raise UserError(f"home {spec.name!r}: raw log not found", path=raw)
     home = load_home(spec.home)
     window, split_cfg = WindowConfig(**spec.window), SplitConfig(**{**split, **spec.split})
-    key = _digest({"raw": [file_sha256(r) for r in spec.raw if Path(r).is_file()], "home": home.name,
+    key = _digest({"pipeline": pipeline_digest(), "raw": [file_sha256(r) for r in spec.raw if Path(r).is_file()],
+                   "home": home.name,
                    "layout": repr(home), "format": spec.format, "labels": spec.labels,
                    "window": window.to_dict(), "split": split_cfg.to_dict()})
     folder = out / spec.name
