@@ -136,9 +136,12 @@ class Runs:
 
     def train(self, encoder: str, protocol: str, target: str, folders: list[Path]):
         """The trained model (TrainedModel) of one encoder trained on the datasets in `folders`."""
+        from dataclasses import replace
+
+        from ..experiment import validate_every_epoch
         from ..training.checkpoint import load_model
         from ..training.config import load_config
-        from ..training.trainer import train
+        from ..training.trainer import load_training_data, train
 
         run_dir = self.out / "runs" / encoder / protocol / target
         train_files = [_split_files(f, "train") for f in folders]
@@ -152,6 +155,8 @@ class Runs:
                      "text_cache_dir": str(self.out / "cache" / "text"),
                      "feature_cache_dir": str(self.out / "cache" / "features")}
         cfg = load_config(self.spec.encoders[encoder], overrides)
+        data = load_training_data(cfg)
+        cfg = replace(cfg, val_interval=validate_every_epoch(cfg, data))   # best_model.pt: a real selection
         key = _digest({"config": {k: v for k, v in cfg.to_dict().items() if k != "output_dir"},
                        "data": [file_sha256(p) for p in train_files + val_files]})
         key_file = run_dir / "benchmark_run.json"
@@ -160,7 +165,7 @@ class Runs:
         if not (best.is_file() and key_file.is_file() and json.loads(key_file.read_text()).get("key") == key):
             self.say(f"training {encoder} for {protocol} / {target} on {', '.join(f.name for f in folders)}")
             t0 = time.perf_counter()
-            train(cfg, text_encoder=text, progress=False, overwrite=True)   # our own stale run: its key changed
+            train(cfg, data=data, text_encoder=text, progress=False, overwrite=True)   # our own stale run: its key changed
             atomic_write_json(key_file, {"key": key, "seconds": round(time.perf_counter() - t0, 1),
                                          "train": [str(p) for p in train_files]})
         model = load_model(best, device="cpu")
