@@ -168,12 +168,10 @@ class TrainedModel:
 def model_from_checkpoint(ckpt: dict, device: str = "cpu"):
     """(ClipModel with the checkpoint's weights, in eval mode, vocab) from a loaded checkpoint dict."""
     from ..data.vocab import Vocab
-    from .model import ClipModel, rebuild_sensor_encoder
+    from .model import build_clip_model, rebuild_sensor_encoder
 
-    cfg = ckpt["config"]
     encoder = rebuild_sensor_encoder(ckpt["encoder"]["kind"], ckpt["encoder"]["config"], device)
-    model = ClipModel(encoder, int(ckpt["text_dim"]), int(cfg["output_dim"]), cfg["temperature_init"],
-                      cfg["learnable_temperature"])
+    model = build_clip_model(encoder, int(ckpt["text_dim"]), ckpt["config"])
     missing, unexpected = model.load_state_dict(ckpt["model"], strict=False)
     if missing or unexpected:
         raise UserError(f"checkpoint weights do not fit the rebuilt model (missing {missing[:5]}, "

@@ -51,13 +51,13 @@ from .config import TrainConfig
 from .losses import (
     LOGIT_SCALE_MAX,
     HardNegativeBank,
-    clip_loss,
+    contrastive_loss,
     hard_negative_logits,
     positive_mask,
 )
 from .model import (
-    ClipModel,
     batch_inputs,
+    build_clip_model,
     build_sensor_encoder,
     count_parameters,
     encoder_info,
@@ -326,8 +326,8 @@ class Trainer:
     def _setup_model(self) -> None:
         cfg = self.cfg
         encoder = build_sensor_encoder(cfg, self.vocab, self.device)
-        self.model = ClipModel(encoder, self.text_dim, cfg.output_dim, cfg.temperature_init,
-                               cfg.learnable_temperature).to(self.device)
+        self.model = build_clip_model(encoder, self.text_dim, cfg.to_dict()).to(self.device)
+        self.loss_fn = contrastive_loss(cfg.loss, cfg.focal_gamma)
         self.backbone_info = encoder_info(encoder)
         if self.backbone_info.get("fallback_reason"):
             log.warning("backbone: requested '%s', using '%s' (%s)", self.backbone_info.get("requested"),
@@ -473,7 +473,8 @@ class Trainer:
             draw = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.step)
             extra = hard_negative_logits(g_sensor, text[n_local:], out["logit_scale"], positives,
                                          cfg.total_hard_negatives_per_window, cfg.hard_negative_strategy, draw)
-        res = clip_loss(g_sensor, g_text, out["logit_scale"], caption_ids=g_captions, extra_logits=extra)
+        res = self.loss_fn(g_sensor, g_text, out["logit_scale"], out["logit_bias"], caption_ids=g_captions,
+                           extra_logits=extra)
         loss = res.loss
         if self.with_mlm:
             loss = loss + cfg.mlm_weight * out["mlm_loss"]
@@ -514,7 +515,7 @@ class Trainer:
             with self._autocast():
                 sensor = self.model.encode_sensor(inputs).float()
                 text = self.model.encode_text(self.caption_emb[captions]).float()
-            res = clip_loss(sensor, text, self.model.logit_scale, caption_ids=captions)
+            res = self.loss_fn(sensor, text, self.model.logit_scale, self.model.logit_bias, caption_ids=captions)
             totals += len(index) * np.array([float(res.loss), float(res.acc_s2t), float(res.acc_t2s)])
             weight += len(index)
         self.model.train()
