@@ -13,7 +13,7 @@ from .errors import UserError
 
 # In the order `homeclip --help` lists them (data -> encoders -> training -> evaluation -> the main job).
 COMMANDS = ("simulate", "prepare", "download", "features", "train", "evaluate", "compare", "search", "benchmark",
-            "demo")
+            "demo", "label")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     for level in ("l1", "l2"):
         methods = results["levels"][level]["methods"]
         print(f"{level.upper()}: " + ", ".join(f"{name} macro-F1 {methods[name]['macro_f1']:.3f}"
-                                               for name in ("zeroshot", "linear_probe", "bag_of_sensors", "majority")))
+                                               for name in ("zeroshot", "linear_probe", "supervised",
+                                                            "bag_of_sensors", "majority") if name in methods))
     print(f"report: {args.output_dir}/report.html")
     return 0

@@ -40,6 +40,8 @@ METHODS: dict[str, tuple[str, str]] = {
     "bag_of_sensors": ("baseline", "Bag-of-sensors + logistic regression"),
     "majority": ("baseline", "Majority class"),
 }
+# Scored only when the checkpoint carries a classification head (a supervised run, docs/training.md).
+OPTIONAL_METHODS: dict[str, tuple[str, str]] = {"supervised": ("model", "Supervised head (labelled train days)")}
 # Keys every evaluation_results.json carries (docs/evaluation.md describes each); per level and method too.
 REQUIRED_KEYS = ("schema", "created", "sources", "model", "data", "label_descriptions", "levels", "retrieval",
                  "retrieval_examples", "baselines", "warnings", "config", "timings")
@@ -173,6 +175,9 @@ def _score_level(level: str, model, train: WindowSet, test: WindowSet, home: Hom
         "bag_of_sensors": linear_probe(bag_train, y_train, bag_test, cfg.probe),
         "majority": baselines.majority_class(y_train, len(test)),
     }
+    classifier = getattr(model, "classifier", None)
+    if classifier is not None and level in classifier.classes:
+        preds["supervised"] = classifier.predict(test_emb, level)
     scores = {
         "classes": classes,
         "train_counts": _counts(y_train),
@@ -180,7 +185,7 @@ def _score_level(level: str, model, train: WindowSet, test: WindowSet, home: Hom
         "classes_not_in_test": sorted(set(classes) - set(y_test)),
         "classes_not_in_train": sorted(set(classes) - set(y_train)),
         "methods": {m: {"kind": kind, "title": title, **metrics.classification_metrics(y_test, preds[m], classes)}
-                    for m, (kind, title) in METHODS.items()},
+                    for m, (kind, title) in {**METHODS, **OPTIONAL_METHODS}.items() if m in preds},
         "label_precision": _label_precision(test_emb, protos, y_test, cfg.label_precision_ks),
         "zeroshot_knn_k": knn_k,
     }

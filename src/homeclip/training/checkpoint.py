@@ -3,8 +3,9 @@
 A checkpoint is a plain dict of tensors and Python values (no pickled code):
   format, config (resolved TrainConfig dict), vocab (field -> tokens), encoder {kind, config},
   backbone_info, text_encoder (identity actually used), text_dim, model (ClipModel state_dict: trainable
-  encoder weights, text projection, logit scale), temperature, step, epoch, meta (data hashes, fallbacks),
-  and in resumable checkpoints: train_state {optimizer, scheduler, scaler, rng, bank, step_in_epoch, best}.
+  encoder weights, text projection, logit scale [, SigLIP's logit bias]), temperature, step, epoch, meta (data
+  hashes, fallbacks), in supervised runs classifier (training/supervised.py), and in resumable checkpoints:
+  train_state {optimizer, scheduler, scaler, rng, bank, step_in_epoch, best}.
 """
 from __future__ import annotations
 
@@ -103,6 +104,7 @@ class TrainedModel:
     vocab: object
     meta: dict
     device: str = "cpu"
+    classifier: object = None          # supervised runs: the LabelHead (training/supervised.py), else None
     _text_encoder: object = field(default=None, repr=False)
 
     @property
@@ -187,4 +189,10 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
             "backbone_info": ckpt.get("backbone_info", {}), "text_encoder": ckpt.get("text_encoder", {}),
             "temperature": ckpt.get("temperature"), "step": ckpt.get("step"), "epoch": ckpt.get("epoch"),
             "checkpoint": str(path), **ckpt.get("meta", {})}
-    return TrainedModel(model=model, config=ckpt["config"], vocab=vocab, meta=meta, device=device)
+    classifier = None
+    if "classifier" in ckpt:   # written by a supervised run
+        from .supervised import LabelHead
+
+        classifier = LabelHead.from_entry(ckpt["classifier"]).to(device)
+    return TrainedModel(model=model, config=ckpt["config"], vocab=vocab, meta=meta, device=device,
+                        classifier=classifier)

@@ -772,6 +772,9 @@ def train(cfg: TrainConfig, *, data: TrainData | None = None, text_encoder=None,
     """Run one training job end to end (loads the data the config names unless `data` is given)."""
     from .checkpoint import resolve_resume
 
+    if cfg.objective == "supervised":   # a classification head on a trained encoder: its own loop
+        from .supervised import train_supervised
+        return train_supervised(cfg, data=data, progress=progress)
     resume_path = resolve_resume(str(resume) if resume is not None else None, cfg.output_dir)
     trainer = Trainer(cfg, data if data is not None else load_training_data(cfg), text_encoder=text_encoder,
                       resume=resume_path, progress=progress, on_step=on_step)
