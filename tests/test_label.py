@@ -46,7 +46,8 @@ def test_round_trip_asks_fills_in_and_spreads_to_every_window(run, tmp_path, cap
             writer.writerow(r[:-1] + ["" if i == ids[-1] else str(windows.label_l1[i])])
     assert main(["label", *common, "--answers", str(filled), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "7 answers spread to 48 windows" in printed and "agreement with the split's L1 labels on the 41 windows" in printed
+    assert "7 answers spread to 48 windows" in printed
+    assert "agreement with the split's L1 labels on the 41 windows" in printed
     labelled = rows(out)
     assert tuple(labelled[0]) == LABEL_COLUMNS and len(labelled) == 49
     by_id = {int(r[0]): r for r in labelled[1:]}

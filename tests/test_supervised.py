@@ -69,7 +69,8 @@ def test_frozen_head_is_selected_on_validation_and_rebuilt_by_load_model(base, t
     emb = model.embed_windows(data.val, progress=False)
     f1 = [v["val_macro_f1_l1"] for v in val][best_epoch - 1]
     from homeclip.evaluation.metrics import classification_metrics
-    assert classification_metrics(data.val.label_l1, model.classifier.predict(emb, "l1"))["macro_f1"] == pytest.approx(f1)
+    predicted = model.classifier.predict(emb, "l1")
+    assert classification_metrics(data.val.label_l1, predicted)["macro_f1"] == pytest.approx(f1)
     # evaluation scores it as one more method next to the others
     model.set_text_encoder(HashTextEncoder())
     home = synthetic_home()
@@ -82,7 +83,8 @@ def test_frozen_head_is_selected_on_validation_and_rebuilt_by_load_model(base, t
     # a CLIP checkpoint has no such method
     plain = load_model(tmp / "run" / "best_model.pt")
     plain.set_text_encoder(HashTextEncoder())
-    assert "supervised" not in evaluate_model(plain, data.train, data.val, home, FAST).results["levels"]["l1"]["methods"]
+    plain_results = evaluate_model(plain, data.train, data.val, home, FAST).results
+    assert "supervised" not in plain_results["levels"]["l1"]["methods"]
 
 
 def test_transformer_fine_tunes_end_to_end_through_the_commands(tmp_path, capsys):
@@ -94,7 +96,8 @@ def test_transformer_fine_tunes_end_to_end_through_the_commands(tmp_path, capsys
     code = main(["train", "--config", str(config), "--train_data", str(p["train"]), "--val_data", str(p["test"]),
                  "--vocab", str(p["vocab"]), "--output_dir", str(tmp_path / "sup"), "--no-progress"])
     assert code == 0 and "trained 12 steps" in capsys.readouterr().out
-    before, after = load_checkpoint(p["checkpoint"])["model"], load_checkpoint(tmp_path / "sup" / "best_model.pt")["model"]
+    before = load_checkpoint(p["checkpoint"])["model"]
+    after = load_checkpoint(tmp_path / "sup" / "best_model.pt")["model"]
     changed = {k for k in before if torch.is_tensor(before[k]) and not torch.equal(before[k], after[k])}
     assert any(k.startswith("sensor_encoder.") for k in changed)
     assert not any(k.startswith("text_projection") or k == "logit_scale" for k in changed)   # text side as trained

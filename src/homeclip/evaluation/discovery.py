@@ -137,8 +137,8 @@ class ClusterLabeller(BaseEstimator):
     """Choose `n_clusters` windows to ask about (fit), spread the answers (propagate), label new windows (predict).
 
     A scikit-learn estimator (get_params / set_params): `set_params(propagation=...)` after fit spreads answers
-    another way over the same clusters. Attributes after fit: `query_indices_` (rows to ask, at most n_clusters; nearest-centre first), `labels_`
-    (cluster of each fitted row; -1 for `random`), `cluster_centers_` [C, D]. After propagate: `cluster_label_`
+    another way over the same clusters. Attributes after fit: `query_indices_` (rows to ask, at most n_clusters,
+    largest clusters first), `labels_` (cluster of each fitted row; -1 for `random`), `cluster_centers_` [C, D]. After propagate: `cluster_label_`
     (answer given to each cluster), `transduction_` (the label of every fitted row)."""
 
     def __init__(self, n_clusters: int = 30, *, clustering: str = "kmeans", propagation: str = "cluster",
@@ -171,7 +171,10 @@ class ClusterLabeller(BaseEstimator):
             self.cluster_centers_ = np.zeros((0, x.shape[1]), dtype=np.float32)
             self.query_indices_ = np.sort(rng.choice(len(x), size=k, replace=False))
         else:
-            self.labels_, self._scan = (self._kmeans(x, k), None) if self.clustering == "kmeans" else self._scan_fit(x, k)
+            if self.clustering == "kmeans":
+                self.labels_, self._scan = self._kmeans(x, k), None
+            else:
+                self.labels_, self._scan = self._scan_fit(x, k)
             self.cluster_centers_ = self._centres(x, self.labels_, k)
             self.query_indices_ = np.asarray(self._nearest_centres(x, k), dtype=np.int64)
         if y is not None:

@@ -186,7 +186,8 @@ class _Run:
     def payload(self, step: int, epoch: int) -> dict:
         """The base checkpoint's dict with this run's encoder weights, step and the classifier entry."""
         payload = {k: v for k, v in self.base.items() if k not in ("format", "train_state", "classifier")}
-        payload["model"] = {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in self.model.state_dict().items()}
+        payload["model"] = {k: v.detach().cpu() if torch.is_tensor(v) else v
+                            for k, v in self.model.state_dict().items()}
         payload["step"], payload["epoch"] = step, epoch
         payload["meta"] = {**self.base.get("meta", {}), "supervised": self.facts()}
         payload["classifier"] = {**self.head.to_entry(), "config": self.cfg.to_dict(),
