@@ -165,7 +165,8 @@ class _Run:
                                              device=self.device)
                     losses.append(float(F.cross_entropy(logits, target, weight=self._weight(lv))))
         out["val_macro_f1"] = float(np.mean([out[f"val_macro_f1_{lv}"] for lv in LEVELS]))
-        out["val_loss"] = float(np.mean(losses)) if losses else float("nan")
+        if losses:   # (none when no validation window has a class seen in training)
+            out["val_loss"] = float(np.mean(losses))
         return out
 
     def _weight(self, lv: str) -> torch.Tensor:
@@ -258,8 +259,8 @@ def train_supervised(cfg: TrainConfig, *, data: TrainData | None = None, progres
     seconds = time.time() - t0
     final_loss = None if loss is None else float(loss.detach())
     _write_records(run, cfg, best, step, seconds, final_loss)
-    return RunResult(run.out, step, None if best is None else best["val_loss"], None if best is None else best["step"],
-                     final_loss, seconds)
+    return RunResult(run.out, step, None if best is None else best.get("val_loss"),
+                     None if best is None else best["step"], final_loss, seconds)
 
 
 def _write_records(run: _Run, cfg: TrainConfig, best: dict | None, steps: int, seconds: float,
