@@ -55,6 +55,10 @@ def test_round_trip_asks_fills_in_and_spreads_to_every_window(run, tmp_path, cap
         assert by_id[i][3] == windows.label_l1[i] and by_id[i][4] == "answer"
     assert by_id[ids[-1]][4] == "propagated" and by_id[ids[-1]][3]
     assert sum(r[4] == "propagated" for r in labelled[1:]) == 41
+    # spreading by cluster instead of the probe: the same answers kept, every window labelled
+    assert main(["label", *common, "--answers", str(filled), "--out", str(out), "--propagation", "cluster"]) == 0
+    by_cluster = {int(r[0]): r for r in rows(out)[1:]}
+    assert len(by_cluster) == 48 and all(by_cluster[i][3] == windows.label_l1[i] for i in ids[:-1])
 
 
 def _summaries(n=5):

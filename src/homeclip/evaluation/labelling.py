@@ -144,7 +144,7 @@ def request_labels(checkpoint: str | Path, data: str | Path, out: str | Path, *,
 
 
 def propagate_answers(checkpoint: str | Path, data: str | Path, answers_path: str | Path, out: str | Path, *,
-                      budget: int | None = None, clustering: str = "kmeans", propagation: str = "cluster",
+                      budget: int | None = None, clustering: str = "kmeans", propagation: str = "probe",
                       seed: int = 0, device: str = "cpu", cache_dir: str | None = None, batch_size: int = 256,
                       progress: bool = True) -> dict:
     """Spread the answers to every window of the split (clusters rebuilt with the request's settings: by default
