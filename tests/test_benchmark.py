@@ -169,3 +169,51 @@ def test_pipeline_digest_follows_the_data_code(tmp_path, monkeypatch):
     before = runner.pipeline_digest()
     (tmp_path / "data" / "captions.py").write_text("A = 2\n")
     assert runner.pipeline_digest() != before
+
+
+def test_label_efficient_and_supervised_spec_settings(tmp_path):
+    spec = spec_from_dict(_doc(protocols=["in_home", "label_efficient", "supervised"],
+                               label_efficient={"budgets": [5, 20]}, supervised={"max_epochs": 3}), base=tmp_path)
+    assert spec.label_efficient["budgets"] == [5, 20] and spec.label_efficient["draws"] == 3
+    assert "random_probe" in spec.label_efficient["methods"]
+    assert spec.supervised == {"max_epochs": 3, "freeze_encoder": True}
+    assert spec_from_dict(_doc(), base=tmp_path).protocols == ("in_home", "leave_one_home_out", "few_shot")
+    for bad, message in [({"budgets": [0]}, "label_efficient.budgets"), ({"methods": ["kmean_cluster"]},
+                         "did you mean 'kmeans_cluster'"), ({"draw": 2}, "label_efficient.draw: unknown key")]:
+        with pytest.raises(UserError, match=message):
+            spec_from_dict(_doc(label_efficient=bad), base=tmp_path)
+
+
+@pytest.mark.slow
+def test_benchmark_label_efficient_and_supervised_protocols(tmp_path):
+    from homeclip.data.homes import load_home
+    from homeclip.data.simulate import write_simulated_log
+    from homeclip.training.checkpoint import load_checkpoint
+
+    write_simulated_log(tmp_path / "milan.txt", load_home("milan"), 4, seed=2)
+    (tmp_path / "spec.json").write_text(json.dumps(_doc(
+        homes=[{"name": "a", "raw": "milan.txt", "home": "milan", "window": {"length": 50, "stride": 50},
+                "split": {"ratios": [0.5, 0.25, 0.25]}}],
+        protocols=["in_home", "label_efficient", "supervised"], overrides={"max_epochs": 1},
+        label_efficient={"budgets": [4, 8], "methods": ["kmeans_cluster", "random_probe"], "draws": 1},
+        supervised={"max_epochs": 2}, bootstrap={"resamples": 50}, levels=["l2"])), encoding="utf-8")
+    said: list[str] = []
+    text = HashTextEncoder()
+    record = run_benchmark(load_spec(tmp_path / "spec.json"), tmp_path / "out", say=said.append, text_encoder=text)
+    assert sum(s.startswith("training") for s in said) == 1 and sum(s.startswith("fine-tuning") for s in said) == 1
+    level = record["models"]["tiny"]["in_home"]["a"]["levels"]["l2"]
+    for curve in (level["label_efficient"], record["baselines"]["a"]["l2"]["label_efficient"]):
+        assert curve["budgets"] == [4, 8] and set(curve["methods"]) == {"kmeans_cluster", "random_probe"}
+        assert [e["n_labelled"] for e in curve["methods"]["kmeans_cluster"]] == [4, 8]
+        assert all(0 <= e["macro_f1"]["low"] <= e["macro_f1"]["value"] <= e["macro_f1"]["high"] <= 1
+                   for e in curve["methods"]["random_probe"])
+    head = tmp_path / "out" / "runs" / "tiny" / "in_home" / "a" / "supervised" / "best_model.pt"
+    assert level["supervised"]["selected"]["epoch"] in (1, 2) and "classifier" in load_checkpoint(head)
+    assert 0 <= level["supervised"]["macro_f1"]["value"] <= 1
+    table = (tmp_path / "out" / "benchmark.md").read_text()
+    assert "| supervised |" in table and "## Label efficiency" in table and "k-means centres" in table
+    assert "random windows, probe on them" in (tmp_path / "out" / "benchmark.html").read_text()
+    said.clear()
+    again = run_benchmark(load_spec(tmp_path / "spec.json"), tmp_path / "out", say=said.append, text_encoder=text)
+    assert not any(s.startswith(("training", "fine-tuning")) for s in said)   # both runs reused
+    assert again["models"]["tiny"]["in_home"]["a"]["levels"]["l2"]["supervised"] == level["supervised"]

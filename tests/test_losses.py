@@ -118,3 +118,95 @@ def test_hard_negatives_raise_the_loss_and_keep_it_finite():
     extra = hard_negative_logits(s, unit(10, 8, 3), scale, torch.zeros(4, 10, dtype=torch.bool), 5, "hardest")
     with_bank = clip_loss(s, t, scale, extra_logits=extra).loss
     assert torch.isfinite(with_bank) and with_bank > base
+
+
+# ----------------------------------------------------------------------------- SigLIP and focal InfoNCE
+from homeclip.training.losses import (SIGLIP_BIAS_INIT, SIGLIP_TEMPERATURE_INIT,  # noqa: E402
+                                      contrastive_loss, siglip_loss)
+from homeclip.training.model import build_clip_model  # noqa: E402
+
+
+def _softplus(x: float) -> float:
+    return math.log1p(math.exp(x))
+
+
+def test_siglip_hand_checked_values():
+    # sims [[1, 0], [0.6, 0.8]], t = 1, b = -1: logits [[0, -1], [-0.4, -0.2]]; positives on the diagonal.
+    s, t = torch.tensor([[1.0, 0.0], [0.6, 0.8]]), torch.eye(2)
+    out = siglip_loss(s, t, torch.tensor(0.0), torch.tensor(-1.0))
+    hand = (_softplus(0.0) + _softplus(-1.0) + _softplus(-0.4) + _softplus(0.2)) / 2   # -log sigmoid(x) = softplus(-x)
+    assert hand == pytest.approx(1.1587815, abs=1e-6)
+    assert out.loss.item() == pytest.approx(hand, rel=1e-6)
+    # Same caption text: the off-diagonal pairs are neither positives nor negatives.
+    masked = siglip_loss(s, t, torch.tensor(0.0), torch.tensor(-1.0), caption_ids=torch.tensor([5, 5]))
+    assert masked.loss.item() == pytest.approx((_softplus(0.0) + _softplus(0.2)) / 2, rel=1e-6)
+    # The paper's start (t = 10, b = -10) on a perfect batch: positives at logit 0, negatives at -10.
+    start = siglip_loss(torch.eye(2), torch.eye(2), torch.tensor(math.log(10.0)), torch.tensor(-10.0))
+    assert start.loss.item() == pytest.approx(math.log(2) + _softplus(-10.0), rel=1e-6)
+
+
+def test_siglip_bank_negatives_add_their_terms_and_masked_ones_nothing():
+    s, t, scale, bias = torch.eye(2), torch.eye(2), torch.tensor(0.0), torch.tensor(0.0, requires_grad=True)
+    base = siglip_loss(s, t, scale, bias).loss.item()
+    extra = torch.tensor([[0.5, float("-inf")], [float("-inf"), float("-inf")]])
+    out = siglip_loss(s, t, scale, bias, extra_logits=extra)
+    assert out.loss.item() == pytest.approx(base + _softplus(0.5) / 2, rel=1e-6)
+    out.loss.backward()
+    assert torch.isfinite(bias.grad) and bias.grad.item() != 0.0
+
+
+def test_focal_infonce_hand_checked_and_gamma_zero_is_infonce():
+    # eye(2) at t = 1: each row's own pair has p = e / (e + 1); focal weight (1 - p)^2.
+    p = math.e / (math.e + 1)
+    out = clip_loss(torch.eye(2), torch.eye(2), torch.tensor(0.0), focal_gamma=2.0)
+    assert out.loss.item() == pytest.approx((1 - p) ** 2 * -math.log(p), rel=1e-6)
+    assert out.loss.item() == pytest.approx(0.0226581, abs=1e-6)
+    s, t, scale = unit(6, 8, 1), unit(6, 8, 2), torch.tensor(2.0)
+    assert clip_loss(s, t, scale, focal_gamma=0.0).loss.item() == pytest.approx(clip_loss(s, t, scale).loss.item())
+    assert clip_loss(s, t, scale, focal_gamma=2.0).loss.item() < clip_loss(s, t, scale).loss.item()
+
+
+def test_contrastive_loss_picks_the_configured_loss():
+    s, t, scale, bias = unit(5, 8, 1), unit(5, 8, 2), torch.tensor(1.0), torch.tensor(-2.0)
+    ids = torch.tensor([1, 1, 2, 3, 4])
+    assert contrastive_loss("infonce")(s, t, scale, None, caption_ids=ids).loss.item() == pytest.approx(
+        clip_loss(s, t, scale, caption_ids=ids).loss.item())
+    # focal_gamma only matters to focal_infonce
+    assert contrastive_loss("infonce", 3.0)(s, t, scale, None).loss.item() == pytest.approx(
+        clip_loss(s, t, scale).loss.item())
+    assert contrastive_loss("focal_infonce", 3.0)(s, t, scale, None).loss.item() == pytest.approx(
+        clip_loss(s, t, scale, focal_gamma=3.0).loss.item())
+    assert contrastive_loss("siglip")(s, t, scale, bias).loss.item() == pytest.approx(
+        siglip_loss(s, t, scale, bias).loss.item())
+    with pytest.raises(ValueError, match="unknown loss"):
+        contrastive_loss("triplet")
+
+
+def test_siglip_model_starts_at_the_papers_values_and_infonce_has_no_bias():
+    cfg = {"output_dim": 4, "temperature_init": 0.02, "learnable_temperature": True}
+    sig = build_clip_model(torch.nn.Linear(3, 4), 5, {**cfg, "loss": "siglip"})
+    assert SIGLIP_TEMPERATURE_INIT == 0.1 and sig.temperature == pytest.approx(0.1)
+    assert sig.logit_scale.item() == pytest.approx(math.log(10.0))
+    assert sig.logit_bias.item() == SIGLIP_BIAS_INIT == -10.0 and "logit_bias" in sig.state_dict()
+    plain = build_clip_model(torch.nn.Linear(3, 4), 5, cfg)          # a config from before the loss key
+    assert plain.logit_bias is None and "logit_bias" not in plain.state_dict()
+    assert plain.temperature == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize("loss", ["siglip", "focal_infonce"])
+def test_each_loss_trains_and_siglip_bias_is_saved_and_loaded(tmp_path, loss):
+    from test_trainer import HashTextEncoder, tiny_config, tiny_data
+
+    from homeclip.training.checkpoint import load_checkpoint, load_model
+    from homeclip.training.trainer import train
+
+    result = train(tiny_config(tmp_path, loss=loss), data=tiny_data(), text_encoder=HashTextEncoder(), progress=False)
+    assert result.final_loss is not None and math.isfinite(result.final_loss)
+    saved = load_checkpoint(tmp_path / "run" / "final_model.pt")
+    model = load_model(tmp_path / "run" / "final_model.pt").model
+    if loss == "siglip":
+        assert saved["config"]["loss"] == "siglip"
+        learned = saved["model"]["logit_bias"].item()
+        assert learned != SIGLIP_BIAS_INIT and model.logit_bias.item() == learned
+    else:
+        assert "logit_bias" not in saved["model"] and model.logit_bias is None

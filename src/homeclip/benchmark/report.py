@@ -1,5 +1,5 @@
 """The benchmark's outputs: the JSON of record, a Markdown table (also printed), an HTML page with the
-label-efficiency figures, and the check of the project's targets against what was measured."""
+label-efficiency figures and tables, and the check of the project's targets against what was measured."""
 from __future__ import annotations
 
 import base64
@@ -10,6 +10,11 @@ from ..evaluation.bootstrap import format_interval
 
 HEADLINE = "macro_f1"
 FEW_SHOT_K = 5
+LABEL_EFFICIENT_TITLES = {"kmeans_cluster": "k-means centres, spread by cluster",
+                          "kmeans_probe": "k-means centres, probe on them",
+                          "scan_cluster": "SCAN centres, spread by cluster",
+                          "scan_probe": "SCAN centres, probe on them",
+                          "random_probe": "random windows, probe on them"}
 
 
 def _value(entry: dict | None) -> float | None:
@@ -35,10 +40,33 @@ def rows(record: dict) -> list[dict]:
                         "protocol": protocol, "target": target, "level": level, "encoder": encoder,
                         "backbone": entry["model"]["backbone"], "trained_on": entry["trained_on"],
                         "zeroshot": s["zeroshot"], "calibration": s["zeroshot"]["calibration"],
-                        "linear_probe": s["linear_probe"],
+                        "linear_probe": s["linear_probe"], "supervised": s.get("supervised"),
                         "few_shot": _few_shot_at(s.get("few_shot"), ks, FEW_SHOT_K),
                         "bag_of_sensors": b["bag_of_sensors"], "bag_of_sensors_tod": b["bag_of_sensors_tod"],
                         "bag_few_shot": _few_shot_at(b.get("few_shot"), ks, FEW_SHOT_K), "majority": b["majority"]})
+    return out
+
+
+def has_supervised(record: dict) -> bool:
+    """Whether the record's spec ran the supervised protocol (its column is shown only then)."""
+    return "supervised" in record["spec"].get("protocols", [])
+
+
+def label_efficiency_rows(record: dict) -> list[dict]:
+    """One row per (home, level, features, method): the features are a model's embeddings (encoder and
+    protocol) or bag-of-sensors; `cells` holds one entry per budget."""
+    out = []
+    for target in record["homes"]:
+        for level in record["spec"]["levels"]:
+            sources = [(f"{encoder} ({protocol})", entries[target]["levels"][level].get("label_efficient"))
+                       for encoder, protocols in record["models"].items() for protocol, entries in protocols.items()
+                       if target in entries]
+            sources.append(("bag-of-sensors", record["baselines"][target][level].get("label_efficient")))
+            for features, curve in sources:
+                for method, cells in (curve or {}).get("methods", {}).items():
+                    out.append({"target": target, "level": level, "features": features, "method": method,
+                                "title": LABEL_EFFICIENT_TITLES.get(method, method), "budgets": curve["budgets"],
+                                "cells": cells})
     return out
 
 
@@ -97,15 +125,23 @@ def render_markdown(record: dict) -> str:
              f"Macro-F1 on the test days, 95 % bootstrap interval over test days in brackets. Few-shot: "
              f"{FEW_SHOT_K} labelled windows per class of the target's train days, mean of "
              f"{record['spec']['few_shot'].get('draws', 5)} draws; bag-of-sensors gets exactly the same windows.", ""]
-    header = ["protocol", "home", "level", "encoder", "zero-shot (calibration)", "probe", f"few-shot k={FEW_SHOT_K}",
+    supervised = has_supervised(record)
+    header = ["protocol", "home", "level", "encoder", "zero-shot (calibration)", "probe",
+              *(["supervised"] if supervised else []), f"few-shot k={FEW_SHOT_K}",
               "bag-of-sensors", "bag-of-sensors + time", f"bag few-shot k={FEW_SHOT_K}", "majority"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows(record):
         lines.append("| " + " | ".join(esc(x) for x in [
             r["protocol"], r["target"], r["level"].upper(), f"{r['encoder']} ({r['backbone']})",
-            f"{_cell(r['zeroshot'])} ({r['calibration']})", _cell(r["linear_probe"]), _cell(r["few_shot"]),
+            f"{_cell(r['zeroshot'])} ({r['calibration']})", _cell(r["linear_probe"]),
+            *([_cell(r["supervised"])] if supervised else []), _cell(r["few_shot"]),
             _cell(r["bag_of_sensors"]), _cell(r["bag_of_sensors_tod"]), _cell(r["bag_few_shot"]),
             _cell(r["majority"])]) + " |")
+    if supervised:
+        lines += ["", "Supervised: a linear head per level trained on the encoder's embeddings of every labelled "
+                  "train window (class-weighted), the epoch chosen on the target's validation days; the fully "
+                  "supervised reference."]
+    lines += _label_efficiency_markdown(record, esc)
     lines += ["", "## Targets", "", "| target | home | level | best | measured | bar | met |", "|---|---|---|---|---|---|---|"]
     for c in record.get("targets", []):
         lines.append(f"| {c['target']} | {esc(c['home'])} | {c['level'].upper()} | {esc(c['best'])} | "
@@ -117,6 +153,26 @@ def render_markdown(record: dict) -> str:
                   " — the statistics backbone computes masked mean/std/min/max and a downsampled sequence of each "
                   "channel; these numbers say nothing about Chronos."]
     return "\n".join(lines) + "\n"
+
+
+def _label_efficiency_markdown(record: dict, esc) -> list[str]:
+    table = label_efficiency_rows(record)
+    if not table:
+        return []
+    settings = record["spec"].get("label_efficient", {})
+    budgets = table[0]["budgets"]
+    lines = ["", "## Label efficiency", "",
+             f"Macro-F1 on the test days with b labelled train windows, chosen before any label is known (nearest "
+             f"the k-means or SCAN cluster centres, or at random) and spread to every window; mean of "
+             f"{settings.get('draws', 3)} seeded draws, 95 % day-bootstrap interval. Bag-of-sensors goes through "
+             "the same selections.", "",
+             "| home | level | features | windows chosen, labels spread | "
+             + " | ".join(f"b={b}" for b in budgets) + " |",
+             "|" + "---|" * (4 + len(budgets))]
+    for r in table:
+        lines.append("| " + " | ".join(esc(x) for x in [r["target"], r["level"].upper(), r["features"], r["title"],
+                                                          *(_cell(c) for c in r["cells"])]) + " |")
+    return lines
 
 
 def few_shot_figure(record: dict, fmt: str = "png") -> bytes:
@@ -162,7 +218,8 @@ def render_html(record: dict, png: bytes) -> str:
 
     env = Environment(loader=PackageLoader("homeclip.benchmark", "templates"), autoescape=select_autoescape())
     return env.get_template("benchmark.html.j2").render(
-        record=record, rows=rows(record), cell=_cell, few_shot_k=FEW_SHOT_K,
+        record=record, rows=rows(record), cell=_cell, few_shot_k=FEW_SHOT_K, supervised=has_supervised(record),
+        label_rows=label_efficiency_rows(record),
         figure=base64.b64encode(png).decode("ascii"), escape=html.escape)
 
 

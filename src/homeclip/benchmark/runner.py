@@ -13,6 +13,10 @@ Protocols (docs/benchmark.md):
                          homes' validation days
     few_shot             for both encoders above: probes fit on k labelled windows per class of the target's
                          train days, next to bag-of-sensors given exactly the same windows
+    label_efficient      for both encoders above and bag-of-sensors: budgets of train windows chosen by
+                         clustering (k-means, SCAN) or at random, only their labels read, propagated
+    supervised           for both encoders above: a classification head fine-tuned on the target's labelled train
+                         days and selected on its validation days (runs/<encoder>/<protocol>/<target>/supervised/)
 """
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ from typing import Callable
 
 from ..errors import UserError
 from ..io import atomic_write_json, file_sha256
-from .scoring import HomeData, score_baselines, score_model
+from .scoring import (HomeData, bag_label_efficient, model_label_efficient, score_baselines, score_model,
+                      score_supervised)
 from .spec import BenchmarkSpec, HomeSpec
 
 log = logging.getLogger(__name__)
@@ -134,8 +139,9 @@ class Runs:
                                            cache_dir=str(self.out / "cache" / "text"))
         return self._text[name]
 
-    def train(self, encoder: str, protocol: str, target: str, folders: list[Path]):
-        """The trained model (TrainedModel) of one encoder trained on the datasets in `folders`."""
+    def train(self, encoder: str, protocol: str, target: str, folders: list[Path], supervised_from: Path | None = None):
+        """The trained model (TrainedModel) of one encoder trained on the datasets in `folders`; with
+        `supervised_from` (a trained checkpoint) its supervised head fine-tuned on them instead."""
         from dataclasses import replace
 
         from ..experiment import validate_every_epoch
@@ -143,7 +149,7 @@ class Runs:
         from ..training.config import load_config
         from ..training.trainer import load_training_data, train
 
-        run_dir = self.out / "runs" / encoder / protocol / target
+        run_dir = self.out / "runs" / encoder / protocol / target / ("supervised" if supervised_from else "")
         train_files = [_split_files(f, "train") for f in folders]
         val_files = [p for p in (_split_files(f, "val") for f in folders) if p.is_file()]
         overrides = {**self.spec.overrides, "seed": self.spec.seed, "device": self.device, "use_wandb": False,
@@ -154,16 +160,21 @@ class Runs:
                                     else str(_split_files(folders[0], "vocab"))), "output_dir": str(run_dir),
                      "text_cache_dir": str(self.out / "cache" / "text"),
                      "feature_cache_dir": str(self.out / "cache" / "features")}
+        if supervised_from is not None:
+            overrides.update({**self.spec.supervised, "objective": "supervised",
+                              "init_checkpoint": str(supervised_from)})
         cfg = load_config(self.spec.encoders[encoder], overrides)
         data = load_training_data(cfg)
         cfg = replace(cfg, val_interval=validate_every_epoch(cfg, data))   # best_model.pt: a real selection
+        base = [file_sha256(supervised_from)] if supervised_from is not None else []
         key = _digest({"config": {k: v for k, v in cfg.to_dict().items() if k != "output_dir"},
-                       "data": [file_sha256(p) for p in train_files + val_files]})
+                       "data": [file_sha256(p) for p in train_files + val_files] + base})
         key_file = run_dir / "benchmark_run.json"
         best = run_dir / "best_model.pt"
         text = self.text_encoder(cfg.text_model_name, cfg.allow_fallback)
         if not (best.is_file() and key_file.is_file() and json.loads(key_file.read_text()).get("key") == key):
-            self.say(f"training {encoder} for {protocol} / {target} on {', '.join(f.name for f in folders)}")
+            what = "fine-tuning the supervised head of" if supervised_from is not None else "training"
+            self.say(f"{what} {encoder} for {protocol} / {target} on {', '.join(f.name for f in folders)}")
             t0 = time.perf_counter()
             train(cfg, data=data, text_encoder=text, progress=False, overwrite=True)   # our own stale run: its key changed
             atomic_write_json(key_file, {"key": key, "seconds": round(time.perf_counter() - t0, 1),
@@ -198,6 +209,11 @@ def run_benchmark(spec: BenchmarkSpec, out: str | Path, *, device: str = "cpu",
             "classes": {lv: data.classes(lv) for lv in spec.levels}}
         record["baselines"][name] = {lv: score_baselines(data, lv, ks=ks, draws=draws, n_boot=n_boot, seed=boot_seed,
                                                          few_shot=few_shot) for lv in spec.levels}
+        if "label_efficient" in spec.protocols:
+            say(f"label efficiency of bag-of-sensors on {name}")
+            curves = bag_label_efficient(data, spec.levels, spec.label_efficient, n_boot=n_boot, seed=boot_seed)
+            for lv in spec.levels:
+                record["baselines"][name][lv]["label_efficient"] = curves[lv]
     for encoder in spec.encoders:
         record["models"][encoder] = {}
         for protocol in (p for p in TRAINING_PROTOCOLS if p in spec.protocols):
@@ -215,13 +231,26 @@ def run_benchmark(spec: BenchmarkSpec, out: str | Path, *, device: str = "cpu",
                     continue
                 model, key, run_info = runs.train(encoder, protocol, target, train_folders)
                 say(f"scoring {encoder} / {protocol} on {target}")
+                run_dir, cache = out / "runs" / encoder / protocol / target, str(out / "cache" / "features")
                 entry[target] = {
-                    "trained_on": train_on, "run": str(out / "runs" / encoder / protocol / target),
+                    "trained_on": train_on, "run": str(run_dir),
                     "train_seconds": run_info.get("seconds"), "model": _model_summary(model),
                     "levels": {lv: score_model(model, key, data, selection, lv, calibrations=spec.calibrations, ks=ks,
                                                draws=draws, n_boot=n_boot, seed=boot_seed,
-                                               cache_dir=str(out / "cache" / "features"), few_shot=few_shot)
+                                               cache_dir=cache, few_shot=few_shot)
                                for lv in spec.levels}}
+                levels = entry[target]["levels"]
+                if "label_efficient" in spec.protocols:
+                    curves = model_label_efficient(model, key, data, spec.levels, spec.label_efficient, n_boot=n_boot,
+                                                   seed=boot_seed, cache_dir=cache)
+                    for lv in spec.levels:
+                        levels[lv]["label_efficient"] = curves[lv]
+                if "supervised" in spec.protocols:
+                    head, head_key, _ = runs.train(encoder, protocol, target, [folders[target]],
+                                                   supervised_from=run_dir / "best_model.pt")
+                    for lv in spec.levels:
+                        levels[lv]["supervised"] = score_supervised(head, head_key, data, lv, n_boot=n_boot,
+                                                                    seed=boot_seed, cache_dir=cache)
     record["seconds"] = round(time.perf_counter() - t0, 1)
     from .report import targets, write_reports
 

@@ -1,5 +1,6 @@
 """Scoring one model on one target home under one protocol: zero-shot (calibration chosen without test days),
-linear probe, the few-shot curve, and the baselines every model row is shown next to.
+linear probe, the few-shot and label-efficiency curves, the supervised head, and the baselines every model row
+is shown next to.
 
 Everything here works on a `HomeData` (the prepared splits and the layout of one home) and a `Model` (anything
 with `embed_windows` and `embed_texts`, e.g. `TrainedModel`). The test split is only ever scored.
@@ -15,7 +16,7 @@ from ..data.homes import Home
 from ..data.windows import US_PER_DAY, WindowSet
 from ..evaluation import baselines, zeroshot
 from ..evaluation.probe import linear_probe
-from ..evaluation.protocols import few_shot_curve, scored
+from ..evaluation.protocols import few_shot_curve, label_efficiency_curve, scored
 
 
 class Model(Protocol):
@@ -137,3 +138,37 @@ def score_baselines(target: HomeData, level: str, *, ks: list[int | None], draws
                                          linear_probe, ks=ks, draws=draws, seed=seed,
                                          n_boot=n_boot)["bag_of_sensors"]
     return out
+
+
+def score_label_efficient(train_x: np.ndarray, test_x: np.ndarray, target: HomeData, levels: tuple[str, ...],
+                          settings: dict, *, n_boot: int, seed: int) -> dict[str, dict]:
+    """The label-efficiency curve of one feature set (a model's embeddings or bag-of-sensors) per level: budgets
+    of train windows chosen by clustering or at random, only their labels read, scored on the test days."""
+    return label_efficiency_curve(train_x, test_x, {lv: target.labels("train", lv) for lv in levels},
+                                  {lv: target.labels("test", lv) for lv in levels}, target.days("test"),
+                                  budgets=settings["budgets"], methods=settings["methods"], draws=settings["draws"],
+                                  seed=seed, n_boot=n_boot)
+
+
+def model_label_efficient(model: Model, key: str, target: HomeData, levels: tuple[str, ...], settings: dict, *,
+                          n_boot: int, seed: int, cache_dir: str | None) -> dict[str, dict]:
+    """`score_label_efficient` on a model's unit embeddings of the target's train and test days."""
+    return score_label_efficient(embeddings(model, key, target, "train", cache_dir),
+                                 embeddings(model, key, target, "test", cache_dir), target, levels, settings,
+                                 n_boot=n_boot, seed=seed)
+
+
+def bag_label_efficient(target: HomeData, levels: tuple[str, ...], settings: dict, *, n_boot: int,
+                        seed: int) -> dict[str, dict]:
+    """`score_label_efficient` on bag-of-sensors features: clustered, or given random windows, like the models."""
+    bag_train, bag_test, _ = baselines.bag_of_sensors_features(target.splits["train"], target.splits["test"])
+    return score_label_efficient(bag_train, bag_test, target, levels, settings, n_boot=n_boot, seed=seed)
+
+
+def score_supervised(model: Model, key: str, target: HomeData, level: str, *, n_boot: int, seed: int,
+                     cache_dir: str | None) -> dict:
+    """The supervised head's test-day scores (it was fit on the target's labelled train days and selected on its
+    validation days), with the epoch it was selected at."""
+    pred = model.classifier.predict(embeddings(model, key, target, "test", cache_dir), level)
+    return {**scored(target.labels("test", level), pred, target.days("test"), n_boot=n_boot, seed=seed),
+            "selected": dict(model.classifier.selected)}

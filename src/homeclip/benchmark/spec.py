@@ -6,7 +6,9 @@
      "simulated": {"homes": 8, "days": 10, "seed": 0},
      "encoders": {"transformer": "configs/training/transfer/transformer_semantic.json"},
      "overrides": {"max_epochs": 10},
-     "protocols": ["in_home", "leave_one_home_out", "few_shot"]}
+     "protocols": ["in_home", "leave_one_home_out", "few_shot", "label_efficient", "supervised"],
+     "label_efficient": {"budgets": [10, 30, 100], "draws": 3},
+     "supervised": {"max_epochs": 20}}
 
 Relative paths are relative to the spec file. Every number the benchmark reports is fixed by the spec before
 anything is scored: nothing is tuned on test days.
@@ -19,13 +21,21 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..evaluation.protocols import LABEL_EFFICIENT_METHODS
 from ..training.config import suggest
 
-PROTOCOLS = ("in_home", "leave_one_home_out", "few_shot")
+PROTOCOLS = ("in_home", "leave_one_home_out", "few_shot", "label_efficient", "supervised")
+DEFAULT_PROTOCOLS = ("in_home", "leave_one_home_out", "few_shot")
 LEVELS = ("l1", "l2")
 _HOME_KEYS = ("name", "raw", "home", "format", "labels", "window", "split")
 _TOP_KEYS = ("name", "homes", "simulated", "encoders", "overrides", "protocols", "few_shot", "levels", "split",
-             "bootstrap", "calibrations", "seed")
+             "bootstrap", "calibrations", "seed", "label_efficient", "supervised")
+_LABEL_EFFICIENT_KEYS = ("budgets", "methods", "draws")
+
+
+LABEL_EFFICIENT_DEFAULTS = {"budgets": [10, 30, 100], "draws": 3, "methods": list(LABEL_EFFICIENT_METHODS)}
+# The supervised head reads unit embeddings: a linear layer that needs more epochs than the CLIP runs' few.
+SUPERVISED_DEFAULTS = {"max_epochs": 30, "freeze_encoder": True}
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,7 @@ class BenchmarkSpec:
     homes: tuple[HomeSpec, ...]
     encoders: dict[str, str]                         # run name -> training config path
     overrides: dict = field(default_factory=dict)    # training config overrides for every run
-    protocols: tuple[str, ...] = PROTOCOLS
+    protocols: tuple[str, ...] = DEFAULT_PROTOCOLS
     simulated: dict = field(default_factory=dict)    # {"homes": N, "days": D, "seed": S}: extra training homes
     few_shot: dict = field(default_factory=lambda: {"k": [1, 5, 20, "all"], "draws": 5})
     levels: tuple[str, ...] = ("l2", "l1")
@@ -57,6 +67,9 @@ class BenchmarkSpec:
     bootstrap: dict = field(default_factory=lambda: {"resamples": 1000, "seed": 0})
     calibrations: tuple[str, ...] = ("none", "centre", "isoftmax", "both")
     seed: int = 0
+    # label_efficient: budgets of labelled windows, selection_propagation methods, seeded draws per budget
+    label_efficient: dict = field(default_factory=lambda: dict(LABEL_EFFICIENT_DEFAULTS))
+    supervised: dict = field(default_factory=lambda: dict(SUPERVISED_DEFAULTS))   # training config overrides
 
     def to_dict(self) -> dict:
         """Plain JSON form."""
@@ -100,7 +113,7 @@ def spec_from_dict(doc: Any, *, base: Path = Path("."), source: str = "<spec>") 
         raise UserError("encoders: expected an object mapping run name -> training config path", path=source)
     for name in encoders:
         _identifier(name, f"encoders.{name}", source)
-    protocols = tuple(doc.get("protocols", PROTOCOLS))
+    protocols = tuple(doc.get("protocols", DEFAULT_PROTOCOLS))
     bad = [p for p in protocols if p not in PROTOCOLS]
     if bad:
         raise UserError(f"protocols: unknown {bad}{suggest(bad[0], PROTOCOLS)} (expected some of {list(PROTOCOLS)})",
@@ -125,13 +138,39 @@ def spec_from_dict(doc: Any, *, base: Path = Path("."), source: str = "<spec>") 
     if simulated and (not isinstance(simulated, dict) or not isinstance(simulated.get("homes"), int)
                       or simulated["homes"] < 1):
         raise UserError("simulated: expected {\"homes\": N >= 1, \"days\": D, \"seed\": S}", path=source)
+    label_efficient = _label_efficient(doc.get("label_efficient", {}), source)
+    supervised = doc.get("supervised", {})
+    if not isinstance(supervised, dict):
+        raise UserError("supervised: expected an object of training config overrides", path=source)
     return BenchmarkSpec(
         name=_identifier(doc["name"], "name", source), homes=parsed,
         encoders={k: str(_resolve(v, base)) for k, v in encoders.items()},
         overrides=dict(doc.get("overrides", {})), protocols=protocols, simulated=dict(simulated),
         few_shot=few_shot, levels=levels, split=dict(doc.get("split", {})),
         bootstrap={"resamples": 1000, "seed": 0, **dict(doc.get("bootstrap", {}))}, calibrations=calibrations,
-        seed=int(doc.get("seed", 0)))
+        seed=int(doc.get("seed", 0)), label_efficient=label_efficient,
+        supervised={**SUPERVISED_DEFAULTS, **supervised})
+
+
+def _label_efficient(doc: Any, source: str) -> dict:
+    """The label_efficient settings over their defaults, validated."""
+    if not isinstance(doc, dict):
+        raise UserError("label_efficient: expected an object with budgets, methods, draws", path=source)
+    _known(doc, _LABEL_EFFICIENT_KEYS, "label_efficient.", source)
+    out = {**LABEL_EFFICIENT_DEFAULTS, **doc}
+    budgets = out["budgets"]
+    if not isinstance(budgets, list) or not budgets or not all(isinstance(b, int) and not isinstance(b, bool)
+                                                                and b >= 1 for b in budgets):
+        raise UserError(f"label_efficient.budgets: expected a list of positive integers, found {budgets}", path=source)
+    methods = out["methods"]
+    bad = [m for m in methods if m not in LABEL_EFFICIENT_METHODS] if isinstance(methods, list) else [methods]
+    if bad or not methods:
+        hint = suggest(str(bad[0]), LABEL_EFFICIENT_METHODS) if bad else ""
+        raise UserError(f"label_efficient.methods: unknown {bad}{hint} (expected some of "
+                        f"{list(LABEL_EFFICIENT_METHODS)})", path=source)
+    if not isinstance(out["draws"], int) or out["draws"] < 1:
+        raise UserError("label_efficient.draws: expected a positive integer", path=source)
+    return out
 
 
 def _home(doc: Any, i: int, base: Path, source: str) -> HomeSpec:

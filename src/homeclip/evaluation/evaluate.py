@@ -30,7 +30,7 @@ from .predictions import prediction_columns
 from .probe import ProbeConfig, knn_classify, linear_probe_scored
 from .retrieval import caption_gallery, caption_retrieval
 from .search import file_digest, top_windows, window_summary
-from .summary import INTERVAL_METRICS, LEVELS, METHODS, headline, run_label, text_encoder_used
+from .summary import INTERVAL_METRICS, LEVELS, METHODS, OPTIONAL_METHODS, headline, run_label, text_encoder_used
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +202,9 @@ def _score_level(level: str, model, train: WindowSet, test: WindowSet, home: Hom
         "majority": baselines.majority_class(y_train, len(test)),
     }
     days = np.asarray(test.day).astype(str)
+    classifier = getattr(model, "classifier", None)
+    if classifier is not None and level in classifier.classes:
+        preds["supervised"] = classifier.predict(test_emb, level)
     scores = {
         "classes": classes,
         "train_counts": _counts(y_train),
@@ -211,7 +214,7 @@ def _score_level(level: str, model, train: WindowSet, test: WindowSet, home: Hom
         "methods": {m: {"kind": kind, "title": title, **metrics.classification_metrics(y_test, preds[m], classes),
                         "intervals": day_bootstrap_classification(y_test, preds[m], days, metrics=INTERVAL_METRICS,
                                                                   n_boot=cfg.bootstrap_resamples, seed=cfg.seed)}
-                    for m, (kind, title) in METHODS.items()},
+                    for m, (kind, title) in {**METHODS, **OPTIONAL_METHODS}.items() if m in preds},
         "label_precision": _label_precision(test_emb, protos, y_test, cfg.label_precision_ks),
         "zeroshot_knn_k": knn_k,
     }

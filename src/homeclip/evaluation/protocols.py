@@ -5,10 +5,14 @@ Few-shot: k labelled windows per class are drawn from the target home's TRAIN da
 with fewer than k), a probe is fit on them alone, and the test days are scored. The same draws feed the
 bag-of-sensors baseline, so both see exactly the same labels. Several draws are averaged; the interval is the
 day bootstrap of that average (every draw resamples the same days).
+
+Label efficiency (`label_efficiency_curve`): with a budget of b labelled windows and no label known in advance,
+b train windows are chosen (nearest the k-means or SCAN cluster centres, or at random), only their labels are
+read, and they are propagated (by cluster or by a probe: `discovery.ClusterLabeller`) to score the test days.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -73,4 +77,44 @@ def few_shot_curve(features: dict[str, tuple[np.ndarray, np.ndarray]], train_y: 
         for name, (train_x, test_x) in features.items():
             preds = [fit_predict(train_x[idx], train_y[idx], test_x) for idx in picks]
             out[name].append(averaged_scores(test_y, preds, test_days, n_boot=n_boot, seed=seed))
+    return out
+
+
+LABEL_EFFICIENT_METHODS = ("kmeans_cluster", "kmeans_probe", "scan_cluster", "scan_probe", "random_probe")
+
+
+def label_efficiency_curve(train_x: np.ndarray, test_x: np.ndarray, train_y: Mapping[str, Sequence[str]],
+                           test_y: Mapping[str, Sequence[str]], test_days: Sequence, *,
+                           budgets: Sequence[int] = (10, 30, 100), methods: Sequence[str] = LABEL_EFFICIENT_METHODS,
+                           draws: int = 3, seed: int = 0, n_boot: int = DEFAULT_RESAMPLES) -> dict[str, dict]:
+    """Macro-F1 (and the other headline metrics) against the number of labelled train windows, per level:
+    {level: {"budgets", "draws", "methods": {"<selection>_<propagation>": [entry per budget]}}}. An entry is the
+    mean over `draws` seeded selections with its day-bootstrap interval, plus `n_labelled` (windows asked) and
+    `classes_asked` (distinct labels among them). One clustering serves every level and propagation."""
+    from .discovery import ClusterLabeller
+
+    levels = list(train_y)
+    train_y = {lv: np.asarray([str(y) for y in train_y[lv]], dtype=object) for lv in levels}
+    out = {lv: {"budgets": [int(b) for b in budgets], "draws": draws, "methods": {m: [] for m in methods}}
+           for lv in levels}
+    selections = list(dict.fromkeys(m.split("_")[0] for m in methods))
+    for budget in budgets:
+        for selection in selections:
+            fitted = [ClusterLabeller(int(budget), clustering=selection, propagation="probe",
+                                      random_state=seed + d).fit(train_x) for d in range(draws)]
+            for method in (m for m in methods if m.split("_")[0] == selection):
+                propagation = method.split("_", 1)[1]
+                for lv in levels:
+                    preds, asked_classes = [], []
+                    for labeller in fitted:
+                        answers = np.full(len(train_x), "", dtype=object)
+                        asked = labeller.query_indices_
+                        answers[asked] = train_y[lv][asked]     # the only labels read: the asked windows'
+                        labeller.set_params(propagation=propagation).propagate(answers)
+                        preds.append(labeller.predict(test_x))
+                        asked_classes.append(len(set(train_y[lv][asked])))
+                    entry = averaged_scores(test_y[lv], preds, test_days, n_boot=n_boot, seed=seed)
+                    entry["n_labelled"] = float(np.mean([len(f.query_indices_) for f in fitted]))
+                    entry["classes_asked"] = float(np.mean(asked_classes))
+                    out[lv]["methods"][method].append(entry)
     return out

@@ -18,7 +18,9 @@ METHODS: dict[str, tuple[str, str]] = {
     "bag_of_sensors": ("baseline", "Bag-of-sensors + logistic regression"),
     "majority": ("baseline", "Majority class"),
 }
-SHORT_TITLES = {"zeroshot": "zero-shot", "zeroshot_knn": "zero-shot k-NN vote", "linear_probe": "linear probe",
+# Scored only when the checkpoint carries a classification head (a supervised run, docs/training.md).
+OPTIONAL_METHODS: dict[str, tuple[str, str]] = {"supervised": ("model", "Supervised head (labelled train days)")}
+SHORT_TITLES = {"supervised": "supervised", "zeroshot": "zero-shot", "zeroshot_knn": "zero-shot k-NN vote", "linear_probe": "linear probe",
                 "knn": "k-NN", "caption_only": "caption-only", "bag_of_sensors": "bag-of-sensors",
                 "majority": "majority"}
 READOUTS = ("linear_probe", "knn")            # supervised read-outs of the model's embeddings

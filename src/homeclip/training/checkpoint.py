@@ -3,8 +3,9 @@
 A checkpoint is a plain dict of tensors and Python values (no pickled code):
   format, config (resolved TrainConfig dict), vocab (field -> tokens), encoder {kind, config},
   backbone_info, text_encoder (identity actually used), text_dim, model (ClipModel state_dict: trainable
-  encoder weights, text projection, logit scale), temperature, step, epoch, meta (data hashes, fallbacks),
-  and in resumable checkpoints: train_state {optimizer, scheduler, scaler, rng, bank, step_in_epoch, best}.
+  encoder weights, text projection, logit scale [, SigLIP's logit bias]), temperature, step, epoch, meta (data
+  hashes, fallbacks), in supervised runs classifier (training/supervised.py), and in resumable checkpoints:
+  train_state {optimizer, scheduler, scaler, rng, bank, step_in_epoch, best}.
 """
 from __future__ import annotations
 
@@ -128,6 +129,7 @@ class TrainedModel:
     meta: dict
     device: str = "cpu"
     text_cache_dir: str | Path | None = None    # None: the default location (paths.cache_dir), never the config's
+    classifier: object = None          # supervised runs: the LabelHead (training/supervised.py), else None
     _text_encoder: object = field(default=None, repr=False)
 
     @property
@@ -195,13 +197,11 @@ class TrainedModel:
 def model_from_checkpoint(ckpt: dict, device: str = "cpu"):
     """(ClipModel with the checkpoint's weights, in eval mode, vocab) from a loaded checkpoint dict."""
     from ..data.vocab import Vocab
-    from .model import ClipModel, rebuild_sensor_encoder
+    from .model import build_clip_model, rebuild_sensor_encoder
 
-    cfg = ckpt["config"]
     try:
         encoder = rebuild_sensor_encoder(ckpt["encoder"]["kind"], ckpt["encoder"]["config"], device)
-        model = ClipModel(encoder, int(ckpt["text_dim"]), int(cfg["output_dim"]), cfg["temperature_init"],
-                          cfg["learnable_temperature"])
+        model = build_clip_model(encoder, int(ckpt["text_dim"]), ckpt["config"])
         missing, unexpected = model.load_state_dict(ckpt["model"], strict=False)
     except (KeyError, TypeError, ValueError, RuntimeError) as err:   # a foreign or damaged description
         detail = (str(err).strip().splitlines() or [""])[0][:160]
@@ -222,5 +222,10 @@ def load_model(path: str | Path, device: str = "cpu", *, text_cache_dir: str | P
             "backbone_info": ckpt.get("backbone_info", {}), "text_encoder": ckpt.get("text_encoder", {}),
             "temperature": ckpt.get("temperature"), "step": ckpt.get("step"), "epoch": ckpt.get("epoch"),
             "checkpoint": str(path), **ckpt.get("meta", {})}
+    classifier = None
+    if "classifier" in ckpt:   # written by a supervised run
+        from .supervised import LabelHead
+
+        classifier = LabelHead.from_entry(ckpt["classifier"]).to(device)
     return TrainedModel(model=model, config=ckpt["config"], vocab=vocab, meta=meta, device=device,
-                        text_cache_dir=text_cache_dir)
+                        text_cache_dir=text_cache_dir, classifier=classifier)

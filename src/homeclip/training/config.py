@@ -24,6 +24,8 @@ BACKBONES = ("chronos", "statistics")
 CAPTION_TYPES = ("long", "short", "all")
 HARD_NEGATIVE_STRATEGIES = ("hardest", "random")
 AMP_DTYPES = ("bfloat16", "float16")
+LOSSES = ("infonce", "focal_infonce", "siglip")      # training/losses.py implements each
+OBJECTIVES = ("clip", "supervised")                  # supervised: training/supervised.py
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
@@ -84,6 +86,12 @@ class TrainConfig:
     hard_negative_strategy: str = "hardest"   # "hardest" (most similar) | "random"
     mlm_weight: float = 0.0              # transformer encoder: total = clip + mlm_weight * masked-field loss
     transformer: dict = field(default_factory=dict)   # TransformerEncoder keyword arguments (d_model, ...)
+    loss: str = "infonce"                # "infonce" | "focal_infonce" | "siglip" (its own init: t' = log 10, b = -10)
+    focal_gamma: float = 2.0             # focal_infonce: each row's -log p weighted by (1 - p)^gamma
+    objective: str = "clip"              # "clip" | "supervised" (a classification head on init_checkpoint's encoder)
+    init_checkpoint: str = ""            # supervised: the trained checkpoint whose encoder gets the head
+    freeze_encoder: bool = True          # supervised: train the head only; false: the encoder too (never a
+                                         # Chronos backbone, which stays frozen)
 
     def to_dict(self) -> dict:
         """Plain JSON-able values (the form saved in checkpoints and hyperparameters.json)."""
@@ -179,6 +187,11 @@ def _range_problems(cfg: TrainConfig) -> list[tuple[str, str, Any]]:
         ("mlm_weight", cfg.mlm_weight >= 0, ">= 0"),
         ("text_model_name", bool(cfg.text_model_name.strip()), "a model id or path"),
         ("chronos_model_name", bool(cfg.chronos_model_name.strip()), "a model id or path"),
+        ("loss", cfg.loss in LOSSES, f"one of {list(LOSSES)}"),
+        ("focal_gamma", cfg.focal_gamma >= 0, ">= 0 (0 is plain InfoNCE)"),
+        ("objective", cfg.objective in OBJECTIVES, f"one of {list(OBJECTIVES)}"),
+        ("init_checkpoint", cfg.objective != "supervised" or bool(cfg.init_checkpoint.strip()),
+         "the trained checkpoint to fine-tune when 'objective' is 'supervised'"),
     ]
     return [(key, expected, getattr(cfg, key)) for key, ok, expected in checks if not ok]
 

@@ -1,4 +1,10 @@
-"""Contrastive losses: bidirectional InfoNCE with a clamped learnable temperature, and the hard-negative bank.
+"""Contrastive losses (the config's `loss`) and the hard-negative bank.
+
+  infonce        bidirectional InfoNCE with a clamped learnable temperature (CLIP)
+  focal_infonce  the same with each row's cross-entropy weighted by (1 - p)^gamma, p the probability of its own
+                 pair (focal loss, Lin et al. 2017): pairs the model already matches count less
+  siglip         SigLIP's pairwise sigmoid loss (Zhai et al. 2023) with a learnable bias: every pair is its own
+                 binary decision, so no softmax over the batch
 
 Captions are referred to by id (their row in the run's table of distinct caption texts), so identical texts
 share an id. Two windows with the same caption text are not each other's negatives, in the batch or in the bank.
@@ -6,13 +12,20 @@ share an id. Two windows with the same caption text are not each other's negativ
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from .config import LOSSES
+
 # temperature = exp(-logit_scale) stays in [0.01, 1]: logit_scale in [0, ln 100], as in CLIP.
 LOGIT_SCALE_MAX = math.log(100.0)
+# SigLIP's initialisation (paper, section 3.3): t' = log 10 (temperature 0.1) and bias -10, so that at the start
+# the many negative pairs already score low and do not swamp the one positive per row.
+SIGLIP_TEMPERATURE_INIT = 0.1
+SIGLIP_BIAS_INIT = -10.0
 
 
 def clamp_logit_scale(logit_scale: torch.Tensor) -> torch.Tensor:
@@ -29,27 +42,76 @@ class ClipOutput:
     acc_t2s: torch.Tensor
 
 
+def _pair_logits(sensor: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor,
+                 caption_ids: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """[B, B] scaled similarities and the [B, B] mask of off-diagonal pairs sharing a caption text (or None)."""
+    logits = clamp_logit_scale(logit_scale).exp() * sensor @ text.t()
+    if caption_ids is None:
+        return logits, None
+    eye = torch.eye(len(caption_ids), dtype=torch.bool, device=logits.device)
+    return logits, (caption_ids[:, None] == caption_ids[None, :]) & ~eye
+
+
+def _accuracies(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fraction of rows (sensor->text) and columns (text->sensor) whose own pair scores highest."""
+    with torch.no_grad():
+        target = torch.arange(logits.shape[0], device=logits.device)
+        return (logits.argmax(1) == target).float().mean(), (logits.argmax(0) == target).float().mean()
+
+
 def clip_loss(sensor: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor, *,
-              caption_ids: torch.Tensor | None = None, extra_logits: torch.Tensor | None = None) -> ClipOutput:
+              caption_ids: torch.Tensor | None = None, extra_logits: torch.Tensor | None = None,
+              focal_gamma: float = 0.0) -> ClipOutput:
     """Bidirectional InfoNCE over a batch of matching pairs (row i of `sensor` belongs with row i of `text`).
 
     sensor, text   [B, D] unit rows;  logit_scale  scalar (log of 1 / temperature, clamped here)
     caption_ids    [B] optional; pairs j != i with the same caption id are removed from row i's negatives
     extra_logits   [B, K] optional additional sensor->text negatives (hard negatives), already scaled and masked
+    focal_gamma    > 0: focal InfoNCE, each row's -log p weighted by (1 - p)^gamma (0: plain InfoNCE)
     """
-    scale = clamp_logit_scale(logit_scale).exp()
-    logits = scale * sensor @ text.t()
-    n = logits.shape[0]
-    target = torch.arange(n, device=logits.device)
-    if caption_ids is not None:
-        same = (caption_ids[:, None] == caption_ids[None, :]) & ~torch.eye(n, dtype=torch.bool, device=logits.device)
+    logits, same = _pair_logits(sensor, text, logit_scale, caption_ids)
+    if same is not None:
         logits = logits.masked_fill(same, float("-inf"))
+    target = torch.arange(logits.shape[0], device=logits.device)
     s2t = logits if extra_logits is None else torch.cat([logits, extra_logits], dim=1)
-    loss = 0.5 * (F.cross_entropy(s2t, target) + F.cross_entropy(logits.t(), target))
-    with torch.no_grad():
-        acc_s2t = (logits.argmax(1) == target).float().mean()
-        acc_t2s = (logits.argmax(0) == target).float().mean()
-    return ClipOutput(loss, acc_s2t, acc_t2s)
+    rows = F.cross_entropy(s2t, target, reduction="none"), F.cross_entropy(logits.t(), target, reduction="none")
+    if focal_gamma > 0:   # p = exp(-ce); the weight is differentiated too, as in the focal loss
+        rows = tuple((1.0 - torch.exp(-ce)).pow(focal_gamma) * ce for ce in rows)
+    return ClipOutput(0.5 * (rows[0].mean() + rows[1].mean()), *_accuracies(logits))
+
+
+def siglip_loss(sensor: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor, logit_bias: torch.Tensor, *,
+                caption_ids: torch.Tensor | None = None, extra_logits: torch.Tensor | None = None) -> ClipOutput:
+    """SigLIP: -1/B sum_ij log sigmoid(z_ij (t x_i.y_j + b)), z_ii = +1 and z_ij = -1 otherwise.
+
+    Pairs j != i sharing a caption id are left out (neither positive nor negative); `extra_logits` [B, K] are
+    sensor->text negatives, scaled, with -inf at positives (which then add nothing)."""
+    logits, same = _pair_logits(sensor, text, logit_scale, caption_ids)
+    n = logits.shape[0]
+    sign = 2.0 * torch.eye(n, device=logits.device) - 1.0
+    terms = F.logsigmoid(sign * (logits + logit_bias))
+    if same is not None:
+        terms = terms.masked_fill(same, 0.0)
+    loss = -terms.sum() / n
+    if extra_logits is not None:
+        loss = loss - F.logsigmoid(-(extra_logits + logit_bias)).sum() / n
+    return ClipOutput(loss, *_accuracies(logits if same is None else logits.masked_fill(same, float("-inf"))))
+
+
+LossFn = Callable[..., ClipOutput]
+
+
+def contrastive_loss(name: str, focal_gamma: float = 0.0) -> LossFn:
+    """The config's loss as one call: fn(sensor, text, logit_scale, logit_bias, *, caption_ids, extra_logits)."""
+    if name == "siglip":
+        return siglip_loss
+    if name in ("infonce", "focal_infonce"):
+        gamma = focal_gamma if name == "focal_infonce" else 0.0
+
+        def infonce(sensor, text, logit_scale, logit_bias=None, **kwargs) -> ClipOutput:
+            return clip_loss(sensor, text, logit_scale, focal_gamma=gamma, **kwargs)
+        return infonce
+    raise ValueError(f"unknown loss {name!r}; expected one of {LOSSES}")
 
 
 class HardNegativeBank:

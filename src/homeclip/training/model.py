@@ -1,4 +1,5 @@
-"""ClipModel: a sensor encoder, the trainable projection of frozen caption embeddings, and the temperature."""
+"""ClipModel: a sensor encoder, the trainable projection of frozen caption embeddings, the temperature (and
+SigLIP's bias)."""
 from __future__ import annotations
 
 import importlib
@@ -12,7 +13,7 @@ from ..data.vocab import Vocab
 from ..data.windows import SEED_FIELDS, SEMANTIC_FIELDS
 from ..errors import UserError
 from .config import TrainConfig
-from .losses import clamp_logit_scale
+from .losses import SIGLIP_BIAS_INIT, SIGLIP_TEMPERATURE_INIT, clamp_logit_scale
 
 # Encoder kind -> "module:Class". Checkpoints store the kind and the encoder's get_config().
 ENCODER_CLASSES = {
@@ -99,15 +100,18 @@ def encoder_info(encoder: nn.Module) -> dict:
 
 
 class ClipModel(nn.Module):
-    """Sensor encoder + Linear(text_dim -> output_dim) over frozen caption embeddings + learnable temperature."""
+    """Sensor encoder + Linear(text_dim -> output_dim) over frozen caption embeddings + learnable temperature
+    (+ a learnable logit bias when `logit_bias_init` is given: the SigLIP loss)."""
 
     def __init__(self, sensor_encoder: nn.Module, text_dim: int, output_dim: int, temperature_init: float = 0.02,
-                 learnable_temperature: bool = True):
+                 learnable_temperature: bool = True, logit_bias_init: float | None = None):
         super().__init__()
         self.sensor_encoder = sensor_encoder
         self.text_projection = nn.Linear(text_dim, output_dim)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / temperature_init)),
                                         requires_grad=learnable_temperature)
+        bias = None if logit_bias_init is None else nn.Parameter(torch.tensor(float(logit_bias_init)))
+        self.register_parameter("logit_bias", bias)   # in the state dict (saved and loaded) only when present
 
     @property
     def temperature(self) -> float:
@@ -126,13 +130,24 @@ class ClipModel(nn.Module):
     def forward(self, inputs: dict, text_features: torch.Tensor, with_mlm: bool = False) -> dict:
         """Everything one training step needs, in one call (so DistributedDataParallel sees every parameter).
 
-        Returns sensor [B, D], text [M, D], logit_scale, and mlm_loss / mlm_stats when `with_mlm`."""
+        Returns sensor [B, D], text [M, D], logit_scale, logit_bias (None without one), and mlm_loss /
+        mlm_stats when `with_mlm`."""
         out = {"sensor": self.encode_sensor(inputs), "text": self.encode_text(text_features),
-               "logit_scale": self.logit_scale}
+               "logit_scale": self.logit_scale, "logit_bias": self.logit_bias}
         if with_mlm:
             args = [inputs[k] for k in SENSOR_INPUTS]
             out["mlm_loss"], out["mlm_stats"] = self.sensor_encoder.mlm_loss(*args)
         return out
+
+
+def build_clip_model(sensor_encoder: nn.Module, text_dim: int, config: dict) -> ClipModel:
+    """The ClipModel of a resolved config dict (a run's or a checkpoint's): the loss decides the starting
+    temperature and whether there is a bias (SigLIP: the paper's t' = log 10, b = -10; older configs: InfoNCE)."""
+    if config.get("loss", "infonce") == "siglip":
+        return ClipModel(sensor_encoder, text_dim, int(config["output_dim"]), SIGLIP_TEMPERATURE_INIT,
+                         config["learnable_temperature"], logit_bias_init=SIGLIP_BIAS_INIT)
+    return ClipModel(sensor_encoder, text_dim, int(config["output_dim"]), config["temperature_init"],
+                     config["learnable_temperature"])
 
 
 def count_parameters(model: nn.Module) -> tuple[int, int]:

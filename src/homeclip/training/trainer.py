@@ -55,13 +55,13 @@ from .run_dir import RunLock, claim_output_dir
 from .losses import (
     LOGIT_SCALE_MAX,
     HardNegativeBank,
-    clip_loss,
+    contrastive_loss,
     hard_negative_logits,
     positive_mask,
 )
 from .model import (
-    ClipModel,
     batch_inputs,
+    build_clip_model,
     build_sensor_encoder,
     count_parameters,
     encoder_info,
@@ -297,8 +297,8 @@ class Trainer:
     def _setup_model(self) -> None:
         cfg = self.cfg
         encoder = build_sensor_encoder(cfg, self.vocab, self.device)
-        self.model = ClipModel(encoder, self.text_dim, cfg.output_dim, cfg.temperature_init,
-                               cfg.learnable_temperature).to(self.device)
+        self.model = build_clip_model(encoder, self.text_dim, cfg.to_dict()).to(self.device)
+        self.loss_fn = contrastive_loss(cfg.loss, cfg.focal_gamma)
         self.backbone_info = encoder_info(encoder)   # a fallback was announced once, by load_backbone
         self.with_mlm = cfg.mlm_weight > 0 and hasattr(encoder, "mlm_loss")
         if cfg.mlm_weight > 0 and not self.with_mlm:
@@ -473,7 +473,8 @@ class Trainer:
             draw = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.step)
             extra = hard_negative_logits(g_sensor, text[n_local:], out["logit_scale"], positives,
                                          cfg.total_hard_negatives_per_window, cfg.hard_negative_strategy, draw)
-        res = clip_loss(g_sensor, g_text, out["logit_scale"], caption_ids=g_captions, extra_logits=extra)
+        res = self.loss_fn(g_sensor, g_text, out["logit_scale"], out["logit_bias"], caption_ids=g_captions,
+                           extra_logits=extra)
         loss = res.loss
         if self.with_mlm:
             loss = loss + cfg.mlm_weight * out["mlm_loss"]
@@ -514,7 +515,7 @@ class Trainer:
             with self._autocast():
                 sensor = self.model.encode_sensor(inputs).float()
                 text = self.model.encode_text(self.caption_emb[captions]).float()
-            res = clip_loss(sensor, text, self.model.logit_scale, caption_ids=captions)
+            res = self.loss_fn(sensor, text, self.model.logit_scale, self.model.logit_bias, caption_ids=captions)
             totals += len(index) * np.array([float(res.loss), float(res.acc_s2t), float(res.acc_t2s)])
             weight += len(index)
         self.model.train()
@@ -826,6 +827,9 @@ def train(cfg: TrainConfig, *, data: TrainData | None = None, text_encoder=None,
     A fresh run into an output_dir that holds another run's outputs refuses unless `overwrite` (see run_dir.py)."""
     from .checkpoint import resolve_resume
 
+    if cfg.objective == "supervised":   # a classification head on a trained encoder: its own loop
+        from .supervised import train_supervised
+        return train_supervised(cfg, data=data, progress=progress)
     resume_path = resolve_resume(str(resume) if resume is not None else None, cfg.output_dir)
     if data is None and resume_path is None and not overwrite:
         claim_output_dir(cfg.output_dir, resume=False, overwrite=False)   # refuse before reading the data
