@@ -32,8 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="clustering seed (default 0)")
     parser.add_argument("--cache-dir", default=None,
                         help="embedding cache (default $HOMECLIP_CACHE_DIR or ~/.cache/homeclip, as for search)")
-    parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=256)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=256,
+                        help="windows embedded per batch (default: 256)")
+    parser.add_argument("--device", default="cpu", help="device the models run on: cpu or cuda (default: cpu)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,10 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", help="device the models run on: cpu or cuda (default: cpu)")
     parser.add_argument("--cache-dir", default=None,
                         help="search cache folder (default $HOMECLIP_CACHE_DIR or ~/.cache/homeclip)")
-    parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=256)
+    parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=256,
+                        help="windows embedded per batch (default: 256)")
     parser.add_argument("--threads", type=int, default=1,
                         help="CPU threads per query (default 1: fastest for one short query on a shared CPU)")
 
