@@ -134,12 +134,17 @@ def command_argv(name: str, m: SimpleNamespace, d: Path) -> list[str]:
                    "--cache-dir", str(d / "search")],
         "benchmark": ["benchmark", "--spec", str(m.spec), "--out", str(d / "bench")],
         "demo": ["demo", "--out", str(d / "demo"), "--days", "3"],
+        # serve fails at start-up, before it listens, when its search cache cannot be written
+        "serve": ["serve", "--checkpoint", str(m.ckpt), "--data", str(m.test), "--port", "0",
+                  "--cache-dir", str(d / "serve")],
+        "label": ["label", "--checkpoint", str(m.ckpt), "--data", str(m.test), "--budget", "3",
+                  "--out", str(d / "to_label.csv"), "--cache-dir", str(m.features)],
     }[name]
 
 
 def test_every_command_is_covered():
     assert set(cli.COMMANDS) == {"simulate", "prepare", "download", "features", "train", "evaluate", "compare",
-                                 "search", "benchmark", "demo"}
+                                 "search", "benchmark", "demo", "serve", "label"}
 
 
 @pytest.mark.parametrize("kind", ["read-only", "full", "parent-is-a-file"])

@@ -131,7 +131,7 @@ def test_reports_and_comparison_are_served(client, run_dir):
     assert raw.text == (run_dir / "eval" / "fake_eval" / "report.html").read_text()
     api = client.get("/api/reports").json()
     assert [row["name"] for row in api["reports"]] == ["fake_eval"] and api["compare"]["page"] == "/compare"
-    assert client.get("/api/reports/fake_eval").json()["schema"] == "homeclip.evaluation/1"
+    assert client.get("/api/reports/fake_eval").json()["schema"] == "homeclip.evaluation/2"
     assert client.get("/compare/compare.html").text == (run_dir / "compare" / "compare.html").read_text()
     assert client.get("/api/compare").json() == json.loads((run_dir / "compare" / "compare.json").read_text())
     assert client.get("/reports/../../etc/passwd").status_code == 404
