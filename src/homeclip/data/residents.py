@@ -83,18 +83,25 @@ def residents_column(labels: Iterable[tuple[str, ...]], given: Iterable[tuple[st
                      rule: ResidentRule) -> np.ndarray:
     """Per event, the resident of each of its open labels (parallel tuples): the given resident when there is
     one (a table's resident cell), else the one the rule reads in the label."""
-    cache: dict[tuple, tuple[str, ...]] = {}
+    def named(open_labels: tuple[str, ...], residents: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(r or rule.resident(label) for label, r in zip(open_labels, residents or ("",) * len(open_labels)))
+
+    values = _per_pair(labels, given, named)
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
+
+
+def _per_pair(labels: Iterable[tuple[str, ...]], residents: Iterable[tuple[str, ...]], fn) -> list:
+    """fn(labels, residents) of every event, computed once per distinct pair (a log repeats a few pairs)."""
+    cache: dict[tuple, object] = {}
     out = []
-    for open_labels, residents in zip(labels, given):
-        key = (open_labels, residents)
+    for key in zip(labels, residents):
         found = cache.get(key)
         if found is None:
-            found = cache[key] = tuple(r or rule.resident(label) for label, r in
-                                       zip(open_labels, residents or ("",) * len(open_labels)))
+            found = cache[key] = fn(*key)
         out.append(found)
-    column = np.empty(len(out), dtype=object)
-    column[:] = out
-    return column
+    return out
 
 
 def blank_residents(labels: Iterable[tuple[str, ...]]) -> np.ndarray:
@@ -121,20 +128,13 @@ def primary_by_resident(labels: Iterable[tuple[str, ...]], residents: Iterable[t
                         names: list[str]) -> dict[str, np.ndarray]:
     """Per resident, each event's primary label among that resident's open labels ("" when none): the most
     recently begun (labels are in begin order), as for the flattened primary label."""
-    cache: dict[tuple, tuple[str, ...]] = {}
-    rows = []
-    for open_labels, owners in zip(labels, residents):
-        key = (open_labels, owners)
-        found = cache.get(key)
-        if found is None:
-            last = {owner: label for label, owner in zip(open_labels, owners) if owner}
-            found = cache[key] = tuple(last.get(name, "") for name in names)
-        rows.append(found)
+    def primaries(open_labels: tuple[str, ...], owners: tuple[str, ...]) -> tuple[str, ...]:
+        last = {owner: label for label, owner in zip(open_labels, owners) if owner}
+        return tuple(last.get(name, "") for name in names)
+
+    rows = _per_pair(labels, residents, primaries)
     table = np.array(rows, dtype=object).reshape(len(rows), len(names))
     return {name: table[:, i] for i, name in enumerate(names)}
-
-
-# --------------------------------------------------------------------------------------- activities
 
 
 def activity_of(label: str, resident: str) -> str:
