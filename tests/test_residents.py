@@ -121,6 +121,29 @@ def test_casas_reader_keeps_every_label_verbatim_with_its_resident(tmp_path):
     assert not any("residents" in n for n in plain.report.notes)
 
 
+LABEL_WORDS = st.sampled_from(["R1_Sleep", "R2_Sleep", "R2 wake", "R10_Cook", "Clean", "Relax", "R1", "r1_x",
+                               "Room_1 tidy", "R3_ "])
+
+
+@settings(max_examples=40, deadline=None)
+@given(notes=st.lists(st.one_of(st.none(), st.tuples(LABEL_WORDS, st.sampled_from(["begin", "end", ""]))),
+                      min_size=1, max_size=25))
+def test_property_every_reader_row_names_one_resident_per_label_by_the_rule(tmp_path_factory, notes):
+    lines = []
+    for i, note in enumerate(notes):
+        text = "" if note is None else " ".join(part for part in note if part)
+        lines.append(f"2009-06-10 03:{i // 60:02d}:{i % 60:02d}.000000\tM{i % 4:03d}\tON\t{text}".rstrip())
+    path = tmp_path_factory.mktemp("prop") / "data"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rule = resident_rule("auto")
+    log, plain = read_log(path), read_log(path, residents="none")
+    for labels, residents in zip(log.frame["labels"], log.frame["residents"]):
+        assert residents == tuple(rule.resident(label) for label in labels)
+    assert list(plain.frame["labels"]) == list(log.frame["labels"]) and \
+        list(plain.frame["label"]) == list(log.frame["label"])          # the rule never changes a label
+    assert all(not any(r) for r in plain.frame["residents"])
+
+
 def test_single_resident_logs_name_nobody_and_report_nothing_new(tmp_path):
     log = read_log(write(tmp_path, "milan", "2009-10-16 00:01:04 M017 ON Sleep begin\n"
                                             "2009-10-16 00:01:05 M017 OFF Sleep end\n"

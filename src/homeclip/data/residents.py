@@ -96,7 +96,7 @@ def _per_pair(labels: Iterable[tuple[str, ...]], residents: Iterable[tuple[str, 
     """fn(labels, residents) of every event, computed once per distinct pair (a log repeats a few pairs)."""
     cache: dict[tuple, object] = {}
     out = []
-    for key in zip(labels, residents):
+    for key in zip(_plain(labels), _plain(residents)):
         found = cache.get(key)
         if found is None:
             found = cache[key] = fn(*key)
@@ -115,8 +115,13 @@ def blank_residents(labels: Iterable[tuple[str, ...]]) -> np.ndarray:
 
 def residents_of(residents: Iterable[tuple[str, ...]]) -> list[str]:
     """The distinct residents named in a residents column, in natural order (R2 before R10)."""
-    seen = {r for row in set(residents) for r in row if r}
+    seen = {r for row in set(_plain(residents)) for r in row if r}
     return sorted(seen, key=natural_key)
+
+
+def _plain(values: Iterable) -> Iterable:
+    """A column as a plain list (iterating a pandas Series or numpy array item by item is several times slower)."""
+    return values.tolist() if hasattr(values, "tolist") else values
 
 
 def natural_key(name: str) -> tuple:
