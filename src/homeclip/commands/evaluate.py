@@ -34,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-cross-home", action="store_true",
                         help="allow a checkpoint trained on one home to be scored on another home's data (the "
                              "report then says 'trained on X, tested on Y'); without it that is an error")
+    parser.add_argument("--residents", default="flat", choices=["flat", "per-resident"],
+                        help="multi-resident homes: flat scores the flattened labels (one label per window over "
+                             "all residents; the default, as before), per-resident also scores each resident's own "
+                             "labels and their mean; the results say which (docs/evaluation.md)")
     add_quiet_option(parser)
 
 
@@ -49,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     results = evaluate_checkpoint(args.checkpoint, args.train_data, args.test_data, args.vocab, args.output_dir,
                                   home=args.home, device=args.device, allow_cross_home=args.allow_cross_home,
                                   cfg=EvalConfig(batch_size=args.batch_size, figures=args.figures,
-                                                 feature_cache_dir=args.cache_dir,
+                                                 feature_cache_dir=args.cache_dir, residents=args.residents,
                                                  progress=progress_enabled(args.quiet)))
     say(results["headline"])
     for warning in results["warnings"]:

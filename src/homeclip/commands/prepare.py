@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="activity file of an interval log (default: found next to it), or the activity-interval "
                              "table (start, end, activity) of an event table")
     parser.add_argument("--columns", default=None, metavar="ROLE=COLUMN,...",
-                        help="table columns by role: time, sensor, state, value, label (events) and start, end, "
-                             "activity (--labels table), e.g. time=ts,sensor=device,state=val "
+                        help="table columns by role: time, sensor, state, value, label, resident (events) and start, "
+                             "end, activity, resident (--labels table), e.g. time=ts,sensor=device,state=val "
                              "(default: common names such as time/timestamp, sensor/device/entity_id, state/val)")
     parser.add_argument("--time-format", default="auto",
                         help="table times: auto (ISO 8601 or epoch numbers), iso, epoch-s, epoch-ms, epoch-us, "
@@ -38,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timezone", default=None,
                         help="IANA zone of the home (e.g. Europe/Madrid, or UTC): zone-aware table times (ISO with "
                              "an offset, epoch numbers) are stored as its naive local time")
+    parser.add_argument("--residents", default="auto", metavar="auto|none|REGEX",
+                        help="how labels name their resident: auto (R1_Sleep, 'R2 wake': R<number> then _ or a "
+                             "space), none (no resident: labels kept verbatim, as for one resident), or a regular "
+                             "expression matched at the label's start with a group (?P<resident>...); labels are "
+                             "never rewritten (default auto; docs/log-formats.md)")
     parser.add_argument("--keep-unknown-states", action="store_true",
                         help="keep events whose state is outside their sensor's expected set (default: counted and "
                              "left out)")
@@ -87,11 +92,12 @@ def parse_columns(text: str | None) -> dict[str, str] | None:
     if text is None:
         return None
     mapping: dict[str, str] = {}
+    roles = tuple(dict.fromkeys((*EVENT_ROLES, *INTERVAL_ROLES)))
     for part in (p.strip() for p in text.split(",") if p.strip()):
         role, sep, column = (x.strip() for x in part.partition("="))
-        if not sep or role not in (*EVENT_ROLES, *INTERVAL_ROLES) or role in mapping:
+        if not sep or role not in roles or role in mapping:
             raise UserError(f"--columns expects ROLE=COLUMN pairs separated by commas, roles "
-                            f"{', '.join((*EVENT_ROLES, *INTERVAL_ROLES))} (each once; ROLE= for none), got {part!r}")
+                            f"{', '.join(roles)} (each once; ROLE= for none), got {part!r}")
         mapping[role] = column
     return mapping
 
@@ -110,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     summary = prepare_dataset(raw, args.home, args.out, fmt=args.format, labels_path=args.labels, window=window,
                               split=split, caption_seed=args.seed, skip_bad_lines=args.skip_bad_lines,
                               keep_unknown_states=args.keep_unknown_states, columns=parse_columns(args.columns),
-                              time_format=args.time_format, timezone=args.timezone, progress=progress_enabled(args.quiet))
+                              time_format=args.time_format, timezone=args.timezone, residents=args.residents,
+                              progress=progress_enabled(args.quiet))
     say(format_summary(summary))
     return 0

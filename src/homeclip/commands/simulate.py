@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "Simulate a resident in a home layout (or many generated homes) and write CASAS-format logs."
+HELP = "Simulate residents in a home layout (or many generated homes) and write CASAS-format logs."
 DESCRIPTION = (
     "Simulate one resident's daily routine (sleep, bed-to-toilet, meds, cooking, eating, TV, reading, desk work, "
     "bathroom, going out, chores) in a home layout and write an annotated CASAS log "
@@ -33,6 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None,
                         help="output log file (default data/raw/simulated/<home>_<days>d_seed<seed>.txt); with "
                              "--varied a folder (default data/raw/simulated/varied_<N>x<days>d_seed<seed>)")
+    parser.add_argument("--residents", type=int, default=1, metavar="N",
+                        help="people living in the home (default 1): each more has their own routine and, where "
+                             "the layout has one, their own bedroom; labels then carry the resident as CASAS does "
+                             "(R1_Sleep, R2_Sleep). One resident's log is unchanged")
     parser.add_argument("--workers", type=int, default=None,
                         help="--varied: processes simulating homes in parallel (default: the CPU cores)")
 
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         if args.workers is not None and args.workers < 1:
             raise UserError(f"--workers: expected a number >= 1, found {args.workers}")
         index = write_varied_homes(out, args.varied, args.days, seed=args.seed, start=args.start,
-                                   workers=args.workers)
+                                   workers=args.workers, residents=args.residents)
         print(f"wrote {index['n_homes']} homes x {index['days']} days ({index['events']:,} events, "
               f"{index['seconds']:.0f} s) to {out}; index {out / 'index.json'}")
         return 0
@@ -63,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     from ..data.simulate import write_simulated_log
 
     home = load_home(args.home or "milan")
-    out = Path(args.out) if args.out else Path("data/raw/simulated") / f"{home.name}_{args.days}d_seed{args.seed}.txt"
-    write_simulated_log(out, home, args.days, seed=args.seed, start=args.start)
+    residents = "" if args.residents == 1 else f"_{args.residents}residents"
+    out = Path(args.out) if args.out else \
+        Path("data/raw/simulated") / f"{home.name}_{args.days}d_seed{args.seed}{residents}.txt"
+    write_simulated_log(out, home, args.days, seed=args.seed, start=args.start, residents=args.residents)
     print(f"wrote {out}")
     return 0

@@ -9,8 +9,9 @@ import pandas as pd
 
 # Columns of EventLog.frame, in order. `labels` holds the tuple of activities open at the event (in the
 # order they began); `label` is the primary one: the most recently begun open activity ("" when none);
-# `source` is the index of the event's file in EventLog.sources.
-EVENT_COLUMNS = ("time", "sensor", "state", "value", "labels", "label", "source")
+# `source` is the index of the event's file in EventLog.sources; `residents` holds, parallel to `labels`, the
+# resident each label names ("" for none; data/residents.py).
+EVENT_COLUMNS = ("time", "sensor", "state", "value", "labels", "label", "source", "residents")
 _COUNTS = ("n_lines", "n_events", "n_numeric", "n_blank", "n_skipped", "n_out_of_order", "n_clock_steps_back",
            "n_unknown_states")
 _LISTS = ("skipped_examples", "clock_steps_back", "unmatched_begin", "unmatched_end", "notes")
@@ -89,6 +90,8 @@ class EventLog:
       labels object         (tuple[str, ...] of open activities, in begin order; () when none)
       label  str            (primary label = most recently begun open activity; "" when none)
       source int32          (index into `sources`: the file the event came from)
+      residents object      (tuple[str, ...] parallel to `labels`: the resident of each label, "" for none;
+                             the label-resident rule of data/residents.py)
     numeric: numeric sensor readings kept out of the binary stream (columns time, sensor, value, source),
       never lost.
     sources: the files read, in source order (by their first event's time); "<DataFrame>" for a table given
@@ -110,6 +113,13 @@ class EventLog:
         for labels in self.frame["labels"]:
             seen.update(labels)
         return sorted(seen)
+
+    @property
+    def residents(self) -> list[str]:
+        """Distinct residents the labels name (R1, R2, ...; empty for a single-resident log)."""
+        from .residents import residents_of
+
+        return residents_of(self.frame["residents"]) if "residents" in self.frame else []
 
 
 def empty_numeric() -> pd.DataFrame:

@@ -39,9 +39,10 @@ def prepare_dataset(raw: RawInput, home: str | Home | None = None, out_dir: str 
                     window: WindowConfig = WindowConfig(), split: SplitConfig = SplitConfig(), caption_seed: int = 0,
                     skip_bad_lines: bool = False, keep_unknown_states: bool = False,
                     columns: Mapping[str, str] | None = None, time_format: str = "auto", timezone: str | None = None,
-                    progress: bool = True) -> dict:
+                    residents: str = "auto", progress: bool = True) -> dict:
     """Turn raw logs (a file, several files, a folder, a glob or an event-table DataFrame) into a processed
-    dataset (train/val/test JSON + companions, vocab, summary). `home` None or "none": no layout."""
+    dataset (train/val/test JSON + companions, vocab, summary). `home` None or "none": no layout.
+    `residents`: the label-resident rule (auto, none or a regular expression; data/residents.py)."""
     window.validate()
     split.validate()
     no_layout = home is None or (isinstance(home, str) and home.lower() == "none")
@@ -53,7 +54,7 @@ def prepare_dataset(raw: RawInput, home: str | Home | None = None, out_dir: str 
     with stage("read"):
         events = read_log(raw, fmt, labels_path=labels_path, skip_bad_lines=skip_bad_lines,
                           keep_unknown_states=keep_unknown_states, columns=columns, time_format=time_format,
-                          timezone=timezone)
+                          timezone=timezone, residents=residents)
     raw_text = describe_raw(raw)
     if len(events) == 0:
         raise UserError("the log holds no binary sensor events to cut into windows", path=raw_text)
@@ -87,8 +88,9 @@ def prepare_dataset(raw: RawInput, home: str | Home | None = None, out_dir: str 
                                else str(labels_path),
                                "skip_bad_lines": skip_bad_lines, "keep_unknown_states": keep_unknown_states,
                                "columns": dict(columns) if columns else None, "time_format": time_format,
-                               "timezone": timezone})
+                               "timezone": timezone, "residents": residents})
     summary["sources"] = source_records(events)
+    summary["residents"] = resident_record(events, residents)
     summary["coverage"], summary["taxonomy"] = coverage, taxonomy
     replacing = replacing_used_files_warning(out, [p.name for p in files.values()])
     if replacing:
@@ -152,6 +154,24 @@ def _summary(raw, home: Home, out: Path, files: dict[str, Path], parse_report: d
     }
 
 
+def resident_record(events: EventLog, rule: str) -> dict:
+    """Who the labels name: the rule, the residents, each resident's labels and events, and the labels that
+    name nobody (they count in the flattened labels only)."""
+    from .residents import natural_key, resident_rule
+
+    owners: dict[str, set[str]] = {}
+    events_of: Counter = Counter()
+    for (labels, residents), n in Counter(zip(events.frame["labels"], events.frame["residents"])).items():
+        for label, resident in zip(labels, residents):
+            owners.setdefault(resident, set()).add(label)
+        for resident in set(residents) - {""}:
+            events_of[resident] += n
+    names = sorted((r for r in owners if r), key=natural_key)
+    return {"rule": resident_rule(rule).describe(), "residents": names,
+            "labels": {r: sorted(owners[r]) for r in names}, "events": {r: events_of[r] for r in names},
+            "labels_naming_no_resident": sorted(owners.get("", set())) if names else []}
+
+
 def source_records(events: EventLog) -> list[dict]:
     """One record per file read (the event files, then their activity files): path, role, size, SHA-256 and,
     for event files, format, event count and first/last event time."""
@@ -194,14 +214,32 @@ def _coverage_lines(coverage: dict | None, taxonomy: dict | None) -> list[str]:
     return lines
 
 
+def _resident_lines(record: dict | None) -> list[str]:
+    """Which residents the labels name and how many labels each has (nothing for a single-resident log)."""
+    if not record or not record["residents"]:
+        return []
+    each = ", ".join(f"{r} {len(record['labels'][r])} labels over {record['events'][r]} events"
+                     for r in record["residents"])
+    lines = [f"Residents ({record['rule']}): {each}; each window has a label per resident "
+             "(label_l1_by_resident) next to the flattened label_l1"]
+    nobody = record["labels_naming_no_resident"]
+    if nobody:
+        lines.append(f"{len(nobody)} labels name no resident and count in the flattened labels only: {_few(nobody)}")
+    return lines
+
+
 def _few(names: list[str], n: int = 6) -> str:
     return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
 def _split_counts(part: WindowSet, n_days: int) -> dict:
-    return {"windows": len(part), "days": n_days, "events": int(part.mask.sum()),
-            "label_l1": dict(Counter(map(str, part.label_l1)).most_common()),
-            "label_l2": dict(Counter(map(str, part.label_l2)).most_common())}
+    counts = {"windows": len(part), "days": n_days, "events": int(part.mask.sum()),
+              "label_l1": dict(Counter(map(str, part.label_l1)).most_common()),
+              "label_l2": dict(Counter(map(str, part.label_l2)).most_common())}
+    if part.residents:
+        counts["label_l1_by_resident"] = {r: dict(Counter(map(str, v)).most_common())
+                                          for r, v in part.label_l1_by_resident.items()}
+    return counts
 
 
 def format_summary(summary: dict) -> str:
@@ -231,6 +269,7 @@ def format_summary(summary: dict) -> str:
     for name, counts in summary["splits"].items():
         top = ", ".join(f"{k} {v}" for k, v in list(counts["label_l2"].items())[:4])
         lines.append(f"  {name:<5} {counts['windows']:>7} windows over {counts['days']:>3} days  ({top}, ...)")
+    lines.extend(_resident_lines(summary.get("residents")))
     unk = "; ".join(f"{split} " + (", ".join(f"{field} {n}" for field, n in counts.items() if n) or "none")
                     for split, counts in summary["unk_counts"].items())
     lines.append(f"Events with values unseen in train (mapped to UNK): {unk}")

@@ -4,6 +4,10 @@ The JSON (schema in docs/dataset-format.md) is self-contained and human-readable
 every event field as strings/numbers, its labels, split and captions. The companion next to it
 (`<stem>.npz`) holds the same WindowSet as arrays and records the size and sha256 of the JSON it was made
 from; it is used only while it still matches that JSON, so a stale companion is never read.
+
+Per-resident labels (`label_l1_by_resident`, `label_l2_by_resident`) are written only for a set whose labels
+name residents, so a single-resident split is byte for byte what it was before they existed, and a split
+without them loads with none.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ COMPANION_SCHEMA = "homeclip.windows-companion/1"
 EVENT_KEYS = ("time", *CATEGORICAL_FIELDS, "time_delta", "x", "y")
 WINDOW_KEYS = ("split", "day", "start", "end", "n_events", "label_l1", "label_l2", "label_fractions", "captions",
                "events")
+RESIDENT_KEYS = ("label_l1_by_resident", "label_l2_by_resident")   # optional: multi-resident sets only
 _CHUNK = 2048  # windows converted to JSON per vectorised batch (bounds memory on Milan-scale sets)
 
 
@@ -123,14 +128,23 @@ def _window_lines(w: WindowSet, lo: int, hi: int, quoted: dict[str, np.ndarray],
     lines = []
     for j, i in enumerate(range(lo, hi)):
         a, b = bounds[j], bounds[j + 1]
-        head = _dumps({
+        record = {
             "split": str(w.split[i]), "day": str(day[j]), "start": str(start[j]), "end": str(end[j]),
             "n_events": int(counts[j]), "label_l1": str(w.label_l1[i]), "label_l2": str(w.label_l2[i]),
             "label_fractions": w.label_fractions[i], "captions": w.captions[i] if w.captions else {},
-        })
+        }
+        if w.residents:
+            record.update(_resident_labels_of(w, i))
+        head = _dumps(record)
         events = ",".join(f'"{k}":[{",".join(columns[k][a:b])}]' for k in keys)
         lines.append(f'{head[:-1]},"events":{{{events}}}}}')
     return lines
+
+
+def _resident_labels_of(w: WindowSet, i: int) -> dict[str, dict[str, str]]:
+    """Window i's per-resident labels, as its JSON record holds them."""
+    return {"label_l1_by_resident": {r: str(v[i]) for r, v in w.label_l1_by_resident.items()},
+            "label_l2_by_resident": {r: str(v[i]) for r, v in w.label_l2_by_resident.items()}}
 
 
 def _json_floats(values: np.ndarray) -> list[str]:
@@ -155,6 +169,8 @@ def _write_companion(path_json: Path, w: WindowSet, source: dict) -> Path:
               "meta": w.meta, "captioned": bool(w.captions)}
     objects = {"label_l1": [str(x) for x in w.label_l1], "label_l2": [str(x) for x in w.label_l2],
                "label_fractions": w.label_fractions, "split": [str(x) for x in w.split], "captions": w.captions}
+    if w.residents:
+        objects.update({key: {r: [str(x) for x in v] for r, v in getattr(w, key).items()} for key in RESIDENT_KEYS})
     arrays = {f"codes.{k}": w.codes[k].astype(np.int32) for k in header["categories"]}
     arrays.update(
         time=w.time.astype(np.int64), time_delta=w.time_delta.astype(np.float32), xy=w.xy.astype(np.float32),
@@ -233,6 +249,7 @@ def _read_companion_if_fresh(path_json: Path, size: int, sha256: str) -> WindowS
         start=arrays["start"].astype("datetime64[us]"), end=arrays["end"].astype("datetime64[us]"),
         day=arrays["day"].astype("datetime64[D]"), captions=objects["captions"], home=header["home"],
         meta=header["meta"],
+        **{key: {r: np.array(v, dtype=object) for r, v in objects.get(key, {}).items()} for key in RESIDENT_KEYS},
     )
 
 
@@ -277,8 +294,29 @@ def _parse_split_json(data: bytes, path: str) -> WindowSet:
         label_fractions=[r["label_fractions"] for r in records],
         split=np.array([r["split"] for r in records], dtype=object).reshape(n), start=start, end=end, day=day,
         captions=[r["captions"] for r in records] if obj.get("captioned") else [],
-        home=str(obj.get("home", "")), meta=obj.get("meta", {}),
+        home=str(obj.get("home", "")), meta=obj.get("meta", {}), **_resident_columns(records, str(path)),
     )
+
+
+def _resident_columns(records: list[dict], source: str) -> dict[str, dict[str, np.ndarray]]:
+    """The per-resident label columns of a split's windows (none when the split has none); every window must
+    map the same residents to labels."""
+    if not any(key in rec for rec in records for key in RESIDENT_KEYS):
+        return {}
+    residents = list(records[0].get(RESIDENT_KEYS[0]) or {})
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for key in RESIDENT_KEYS:
+        columns: dict[str, list[str]] = {r: [] for r in residents}
+        for i, rec in enumerate(records):
+            value = rec.get(key)
+            if not isinstance(value, dict) or not residents or list(value) != residents \
+                    or not all(isinstance(v, str) for v in value.values()):
+                raise UserError(f"window {i}: {key} must map the residents {residents} to labels, found "
+                                f"{value!r}", path=source)
+            for r in residents:
+                columns[r].append(value[r])
+        out[key] = {r: np.array(v, dtype=object).reshape(len(records)) for r, v in columns.items()}
+    return out
 
 
 def _validate(obj, source: str) -> tuple[list[dict], dict[str, list[str]], int]:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import UserError
+from .labels import window_labels
+from .residents import primary_by_resident, residents_of
 from .segments import event_time_deltas, segment_bounds, sources_of, unsorted_by_source
 from .semantic import SEMANTIC_CATEGORIES, SEMANTIC_FIELDS, semantic_codes
 
@@ -53,8 +55,10 @@ class WindowSet:
     time_delta    float32 [N, T] seconds since the previous event of the log's same file (first event of a file: 0); 0 at padding
     xy            float32 [N, T, 2] position normalised by the layout's bounds; NaN when unknown and at padding
     mask          bool [N, T]   True for real events (a prefix of each row)
-    label_l1/l2   object [N]    majority fine / coarse label
+    label_l1/l2   object [N]    majority fine / coarse label (flattened: over every resident's labels)
     label_fractions list[dict[str, float]] per window: fraction of its events carrying each L1 label
+    label_l1_by_resident / label_l2_by_resident  dict[str, object [N]] resident -> that resident's majority
+                                fine / coarse label (empty dicts when the labels name no resident)
     split         object [N]    "train" | "val" | "test" ("" until assign_splits)
     start/end     datetime64[us] [N] first / last event time
     day           datetime64[D] [N] the day the window starts (the unit of the split)
@@ -81,6 +85,8 @@ class WindowSet:
     home: str = ""
     meta: dict = field(default_factory=dict)
     homes: np.ndarray | None = None
+    label_l1_by_resident: dict[str, np.ndarray] = field(default_factory=dict)
+    label_l2_by_resident: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.homes is None:
@@ -101,6 +107,11 @@ class WindowSet:
         cats = self.categories[field_name]
         return [cats[c] for c in self.codes[field_name][i][self.mask[i]]]
 
+    @property
+    def residents(self) -> list[str]:
+        """The residents with labels of their own (R1, R2, ...; empty for a single-resident set)."""
+        return list(self.label_l1_by_resident)
+
     def subset(self, index: np.ndarray | list[int]) -> "WindowSet":
         """A new WindowSet with the windows at `index` (in that order); categories are shared."""
         idx = np.asarray(index, dtype=np.int64)
@@ -113,6 +124,8 @@ class WindowSet:
             split=self.split[idx], start=self.start[idx], end=self.end[idx], day=self.day[idx],
             captions=[self.captions[i] for i in idx] if self.captions else [],
             home=home_name(self.homes[idx]) if len(idx) else self.home, meta=dict(self.meta), homes=self.homes[idx],
+            label_l1_by_resident={r: v[idx] for r, v in self.label_l1_by_resident.items()},
+            label_l2_by_resident={r: v[idx] for r, v in self.label_l2_by_resident.items()},
         )
 
     def select_split(self, name: str) -> "WindowSet":
@@ -181,7 +194,18 @@ def concat_windows(sets: list[WindowSet]) -> WindowSet:
         captions=[c for ws in sets for c in (ws.captions or [{}] * len(ws))] if captioned else [],
         home=home_name(homes), homes=homes,
         meta={"parts": [{"home": ws.home, "n_windows": len(ws), "meta": ws.meta} for ws in sets]},
+        **_joined_residents(sets),
     )
+
+
+def _joined_residents(sets: list[WindowSet]) -> dict[str, dict[str, np.ndarray]]:
+    """Per-resident labels of joined sets: kept when every part names the same residents, else none (a resident
+    "R1" of one home is not "R1" of another, and a part without residents has no per-resident labels to join)."""
+    names = [tuple(ws.label_l1_by_resident) for ws in sets]
+    if not names[0] or any(n != names[0] for n in names):
+        return {"label_l1_by_resident": {}, "label_l2_by_resident": {}}
+    return {attr: {r: np.concatenate([getattr(ws, attr)[r] for ws in sets]) for r in names[0]}
+            for attr in ("label_l1_by_resident", "label_l2_by_resident")}
 
 
 # --------------------------------------------------------------------------------------------- configs
@@ -297,6 +321,8 @@ class EventFeatures:
     label: np.ndarray                   # int32 [E] index into label_names (unlabelled -> the default label)
     label_names: list[str]
     source: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # int32 [E] file of each event
+    # resident -> (int32 [E] that resident's primary label, its label names); {} when no label names a resident
+    resident_labels: dict[str, tuple[np.ndarray, list[str]]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.time.shape[0])
@@ -350,6 +376,11 @@ def event_features(log: "EventLog", home: "Home", default_label: str | None = No
     default = default_label or home.default_label
     raw_labels = frame["label"].to_numpy(dtype=object)
     label, label_names = factorize_sorted(np.where(raw_labels == "", default, raw_labels))
+    resident_labels = {}
+    names = residents_of(frame["residents"]) if "residents" in frame else []   # hand-made frames may lack it
+    if names:
+        for resident, own in primary_by_resident(frame["labels"], frame["residents"], names).items():
+            resident_labels[resident] = factorize_sorted(np.where(own == "", default, own))
 
     codes = {
         "sensor": sensor, "room": room_of_sensor[sensor], "state": state,
@@ -365,7 +396,7 @@ def event_features(log: "EventLog", home: "Home", default_label: str | None = No
     }
     return EventFeatures(codes=codes, categories=categories, time=time, time_delta=time_delta,
                          xy=xy_of_sensor[sensor] if len(infos) else np.zeros((0, 2), np.float32),
-                         label=label, label_names=label_names, source=source)
+                         label=label, label_names=label_names, source=source, resident_labels=resident_labels)
 
 
 # ------------------------------------------------------------------------------------------ windowing
@@ -470,40 +501,17 @@ def gather_windows(ev: EventFeatures, first: np.ndarray, length: np.ndarray, seq
     codes = {name: np.where(mask, ev.codes[name][idx], -1).astype(np.int32) for name in CATEGORICAL_FIELDS}
     time = np.where(mask, ev.time[idx], 0).astype(np.int64)
     start, end = ev.time[first], ev.time[first + length - 1]
-    best, fractions = _window_labels(np.where(mask, ev.label[idx], -1), length, ev.label_names)
-    names = ev.label_names or [home.default_label]
+    labels = window_labels(ev.label, ev.label_names, ev.resident_labels, idx, mask, home)
     n = first.shape[0]
     return WindowSet(
         codes=codes, categories={k: list(v) for k, v in ev.categories.items()}, time=time,
         time_delta=np.where(mask, ev.time_delta[idx], 0).astype(np.float32),
         xy=np.where(mask[..., None], ev.xy[idx], np.nan).astype(np.float32), mask=mask,
-        label_l1=np.array(names, dtype=object)[best].reshape(n),
-        label_l2=np.array([home.l2(x) for x in names], dtype=object)[best].reshape(n),
-        label_fractions=fractions, split=np.full(n, "", dtype=object),
+        label_l1=labels.l1, label_l2=labels.l2, label_fractions=labels.fractions, split=np.full(n, "", dtype=object),
         start=start.astype("datetime64[us]"), end=end.astype("datetime64[us]"),
         day=start.astype("datetime64[us]").astype("datetime64[D]"), captions=[], home=home.name, meta={},
+        label_l1_by_resident=labels.l1_by_resident, label_l2_by_resident=labels.l2_by_resident,
     )
-
-
-def _window_labels(labels: np.ndarray, length: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[dict]]:
-    """Index of the majority label per window (ties: the label seen latest in the window), and every label's
-    fraction of the window's events (most frequent first)."""
-    n, seq_len = labels.shape
-    k = len(names)
-    rows = np.repeat(np.arange(n), seq_len).reshape(n, seq_len)
-    real = labels >= 0
-    counts = np.zeros((n, max(k, 1)), dtype=np.int64)
-    np.add.at(counts, (rows[real], labels[real]), 1)
-    last = np.zeros_like(counts)
-    np.maximum.at(last, (rows[real], labels[real]), np.broadcast_to(np.arange(1, seq_len + 1), (n, seq_len))[real])
-    best = np.argmax(counts * (seq_len + 1) + last, axis=1)
-    w_idx, k_idx = np.nonzero(counts)
-    order = np.lexsort((-counts[w_idx, k_idx], w_idx))      # within a window: most frequent first
-    fractions: list[dict[str, float]] = [{} for _ in range(n)]
-    values = (counts[w_idx, k_idx] / length[w_idx]).tolist()
-    for j in order.tolist():
-        fractions[w_idx[j]][names[k_idx[j]]] = values[j]
-    return best, fractions
 
 
 # ------------------------------------------------------------------------------------------ day split

@@ -28,6 +28,7 @@ from .bootstrap import day_bootstrap_classification
 from .methodology import assess, methodology_warnings
 from .predictions import prediction_columns
 from .probe import ProbeConfig, knn_classify, linear_probe_scored
+from .residents import check_scoring, resident_headline, resident_scores, with_resident_descriptions
 from .retrieval import caption_gallery, caption_retrieval
 from .search import file_digest, top_windows, window_summary
 from .summary import INTERVAL_METRICS, LEVELS, METHODS, OPTIONAL_METHODS, headline, run_label, text_encoder_used
@@ -71,6 +72,7 @@ class EvalConfig:
     label_queries: int = 4               # how many label descriptions become example queries
     examples_per_query: int = 3
     bootstrap_resamples: int = 1000      # resamples of the test days behind every 95 % interval
+    residents: str = "flat"              # multi-resident homes: "flat" (flattened labels) or "per-resident"
     figures: bool = True
     progress: bool = True
 
@@ -97,6 +99,8 @@ def evaluate_model(model, train: WindowSet, test: WindowSet, home: Home, cfg: Ev
         raise UserError(f"need windows in both splits (train: {len(train)}, test: {len(test)})")
     method_record = assess(getattr(model, "meta", None), getattr(model, "config", None), train_home=train.home,
                            test_home=test.home, allow_cross_home=allow_cross_home, test_sha256=test_sha256)
+    scored_residents = check_scoring(cfg.residents, train, test)
+    home = with_resident_descriptions(home, [train, test])
     timings: dict[str, float] = {}
     t = time.perf_counter()
     log.info("embedding %d train and %d test windows", len(train), len(test))
@@ -120,6 +124,8 @@ def evaluate_model(model, train: WindowSet, test: WindowSet, home: Home, cfg: Ev
     bag = baselines.bag_of_sensors_features(train, test)
     inputs = {"train_emb": train_emb, "test_emb": test_emb, "caption_emb": caption_emb, "bag": bag}
     scored = {level: _score_level(level, model, train, test, home, inputs, cfg) for level in LEVELS}
+    residents = resident_scores(cfg.residents, scored_residents, train, test, lambda lv, tr, te: _score_level(
+        lv, model, tr, te, home, inputs, cfg)["scores"])
     timings["classify_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -149,6 +155,7 @@ def evaluate_model(model, train: WindowSet, test: WindowSet, home: Home, cfg: Ev
         "label_descriptions": {"source": home.descriptions_source or "not stated by the home layout",
                                **{lv: scored[lv]["descriptions"] for lv in LEVELS}},
         "levels": {lv: scored[lv]["scores"] for lv in LEVELS},
+        "residents": residents,
         "retrieval": retrieval,
         "retrieval_examples": examples,
         "baselines": {"bag_of_sensors": bag[2], "caption_only": {"windows_without_captions": n_uncaptioned,
@@ -157,7 +164,7 @@ def evaluate_model(model, train: WindowSet, test: WindowSet, home: Home, cfg: Ev
         "config": _plain(asdict(cfg)),
         "timings": timings,
     }
-    results["headline"] = headline(results)
+    results["headline"] = headline(results) + resident_headline(residents)
     predictions = {lv: scored[lv]["predictions"] for lv in LEVELS}
     columns = prediction_columns(test, predictions, {lv: scored[lv]["scores_of_predictions"] for lv in LEVELS})
     figures = {}

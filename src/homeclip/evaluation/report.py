@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from ..console import clean
 from .bootstrap import format_interval
+from .residents import resident_view
 from .summary import (BEST, COLUMN_NAMES, HEADLINE_COLUMNS, LEGEND, LEVEL_NAMES, LEVELS, LOSES, column_marks,
                       has_width, headline, headline_rows, model_summary)
 
@@ -130,6 +131,7 @@ def report_view(results: dict, figures: dict | None = None) -> dict:
         "sources": results.get("sources", {}), "created": results.get("created", ""),
         "headline": results.get("headline") or headline(results), "warnings": results.get("warnings", []),
         "table": headline_table(results), "legend": LEGEND, "best_mark": BEST, "loses_mark": LOSES,
+        "residents": resident_view(results),
         "scored_note": ("Scores use only the classes present in the test split. " + "; ".join(scored)).strip(),
         "retrieval": retrieval_view(results),
         "label_precision": [{"level": LEVEL_NAMES[lv], "scores": {k: _fmt(v) for k, v in

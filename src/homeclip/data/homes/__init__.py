@@ -10,10 +10,11 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ...errors import UserError
 from ...paths import PLAIN_NAME, is_plain_name
+from ..residents import lookup
 from ..taxonomy import OBJECT_KINDS, ROOM_TYPES, UNKNOWN, infer_kind, infer_room_type, infer_sensor_type
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,12 @@ class Home:
         return SensorInfo(name=name, room="unknown", x=math.nan, y=math.nan, type=typ,
                           room_type=infer_room_type(name=name, kind=kind), kind=kind, inferred=INFERABLE)
 
-    def l2(self, l1: str) -> str:
-        """Coarse label of a fine label."""
-        return self.label_map.get(l1, l1)
+    def l2(self, l1: str, residents: Iterable[str] = ()) -> str:
+        """Coarse label of a fine label: the label map's; for a label naming one of `residents` that the map
+        does not list, the map's class of its activity (coarse classes are shared by the residents,
+        data/residents.py); else the label itself."""
+        found = lookup(self.label_map, l1, residents)
+        return l1 if found is None else found
 
     def normalise_xy(self, x: float, y: float) -> tuple[float, float]:
         """Map layout coordinates into [0, 1] with the layout's fixed bounds (never per file or per batch)."""

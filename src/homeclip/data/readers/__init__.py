@@ -12,7 +12,8 @@ Formats (details and every accepted variant: docs/log-formats.md):
 A new source plugs in here: a module with `read_<name>(path, options) -> EventLog` for one file, listed in
 `_READERS` (and, if it can be recognised, in `detect_format`). Every file is read on its own (an activity open at
 the end of a file ends there); `combine_logs` joins the files as separate sources; the unknown-state rule
-(states.py) then applies to the whole log. Reader modules are imported lazily.
+(states.py) and the label-resident rule (data/residents.py) then apply to the whole log. Reader modules are
+imported lazily.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ...errors import UserError
 from ..events import EventLog, combine_logs
+from ..residents import ResidentRule, resident_rule, residents_column, residents_of
 from .common import split_marker
 from .sources import companion_file, resolve_inputs
 from .text import existing_file, quote, read_head_lines
@@ -60,6 +62,7 @@ class ReadOptions:
     columns: Mapping[str, str] | None = None        # table: role (time, sensor, state, value, label) -> column
     time_format: str = "auto"                       # table: see times.TIME_FORMATS
     timezone: str | None = None                     # table: IANA zone of the home for zone-aware times
+    residents: str = "auto"                         # the label-resident rule: auto, none or a regex (residents.py)
 
     def validate(self, fmt_of_files: set[str]) -> None:
         """UserError for an option the formats being read do not use."""
@@ -77,20 +80,23 @@ class ReadOptions:
             raise UserError(f"{', '.join(table_only)} only applies to event tables (--format table)")
         check_time_format(self.time_format)
         check_timezone(self.timezone)
+        resident_rule(self.residents)
 
 
 def read_log(raw: "str | Path | Iterable[str | Path] | pd.DataFrame", fmt: str = "auto", *,
              labels_path: "str | Path | pd.DataFrame | None" = None, skip_bad_lines: bool = False,
              keep_unknown_states: bool = False, columns: Mapping[str, str] | None = None,
-             time_format: str = "auto", timezone: str | None = None) -> EventLog:
+             time_format: str = "auto", timezone: str | None = None, residents: str = "auto") -> EventLog:
     """Read raw sensor logs — a file, a folder, a glob, a list of them, or a DataFrame event table — into one
-    EventLog (format detected per file when `fmt` is "auto"; each file a separate source)."""
-    options = ReadOptions(fmt, labels_path, skip_bad_lines, keep_unknown_states, columns, time_format, timezone)
+    EventLog (format detected per file when `fmt` is "auto"; each file a separate source). `residents`: how
+    labels name their resident (auto, none or a regular expression; data/residents.py)."""
+    options = ReadOptions(fmt, labels_path, skip_bad_lines, keep_unknown_states, columns, time_format, timezone,
+                          residents)
     if fmt not in ("auto", *FORMATS):
         options.validate(set())
     if _is_frame(raw):
         options.validate({"table"})
-        return _finish([_reader("table")(raw, options)], "<DataFrame>", [], keep_unknown_states)
+        return _finish([_reader("table")(raw, options)], "<DataFrame>", [], options)
     inputs = resolve_inputs(raw)
     chosen: list[tuple[Path, str]] = []
     skipped: list[str] = []
@@ -110,16 +116,35 @@ def read_log(raw: "str | Path | Iterable[str | Path] | pd.DataFrame", fmt: str =
     if isinstance(options.labels, (str, Path)):
         existing_file(options.labels)
     logs = [_reader(f)(path, options) for path, f in chosen]
-    return _finish(logs, inputs.described_as, skipped, keep_unknown_states)
+    return _finish(logs, inputs.described_as, skipped, options)
 
 
-def _finish(logs: list[EventLog], described_as: str, skipped: list[str], keep_unknown_states: bool) -> EventLog:
-    """Combine the files' logs, record skipped files, apply the unknown-state rule."""
+def _finish(logs: list[EventLog], described_as: str, skipped: list[str], options: ReadOptions) -> EventLog:
+    """Combine the files' logs, record skipped files, apply the unknown-state and label-resident rules."""
     from .states import apply_state_rule
 
     log = logs[0] if len(logs) == 1 else combine_logs(logs, described_as)
     log.report.skipped_files = skipped
-    return _check_some_events(apply_state_rule(log, keep_unknown_states))
+    log = _check_some_events(apply_state_rule(log, options.keep_unknown_states))
+    return apply_resident_rule(log, resident_rule(options.residents))
+
+
+def apply_resident_rule(log: EventLog, rule: ResidentRule) -> EventLog:
+    """Fill in the resident of every label the rule reads one in (a given resident, from a table's resident
+    column, stays), and say in the report which residents the labels name."""
+    frame = log.frame
+    frame["residents"] = residents_column(frame["labels"], frame["residents"], rule)
+    names = residents_of(frame["residents"])
+    if names:
+        pairs = {pair for labels, owners in set(zip(frame["labels"], frame["residents"]))
+                 for pair in zip(labels, owners)}
+        nobody = sorted(label for label, owner in pairs if not owner)
+        log.report.notes.append(
+            f"labels name {len(names)} resident{'s' if len(names) > 1 else ''} ({', '.join(names)}; rule "
+            f"{rule.describe()})"
+            + (f"; {len(nobody)} labels name none and count only in the flattened labels: "
+               f"{', '.join(map(repr, nobody[:6]))}{' ...' if len(nobody) > 6 else ''}" if nobody else ""))
+    return log
 
 
 def _check_some_events(log: EventLog) -> EventLog:

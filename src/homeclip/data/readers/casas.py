@@ -59,7 +59,7 @@ def read_casas(path: str | Path, options: "ReadOptions") -> EventLog:
         else:
             annotations.append((row, lineno, *annotation))
     rows.bad.settle(report)
-    labels, primary = labels_from_spans(len(rows.linenos), _activity_spans(annotations, rows.linenos, report))
+    labels, primary, _ = labels_from_spans(len(rows.linenos), _activity_spans(annotations, rows.linenos, report))
     return rows.event_log(report, labels, primary)
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ...errors import UserError
 from ..events import EventLog, ParseReport, empty_numeric
+from ..residents import blank_residents
 from .text import quote
 from .times import clock_steps_back, count_backwards
 
@@ -77,19 +78,23 @@ def split_marker(word: str) -> tuple[str, str | None]:
     return word, None
 
 
-def labels_from_spans(n: int, spans: list[tuple[int, int, str]]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row open labels and primary label from activity spans (first row, last row, label), given in
-    begin order.
+def labels_from_spans(n: int, spans: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row open labels, primary label and residents from activity spans (first row, last row, label[,
+    resident]), given in begin order.
 
     The label rule: a row carries every span that covers it, as a tuple in begin order (a label open twice
-    appears once, at its latest begin); the primary label is the most recently begun one ("" if none)."""
+    for the same resident appears once, at its latest begin); the primary label is the most recently begun
+    one ("" if none). The residents tuple is parallel to the labels: the span's resident, "" when it names
+    none (the label-resident rule fills those in later)."""
     labels = np.empty(n, dtype=object)
     primary = np.empty(n, dtype=object)
+    residents = np.empty(n, dtype=object)
     labels[:] = _as_object(())
+    residents[:] = _as_object(())
     primary[:] = ""
     opening: dict[int, list[int]] = {}
     closing: dict[int, list[int]] = {}
-    for sid, (first, last, _) in enumerate(spans):
+    for sid, (first, last, *_) in enumerate(spans):
         opening.setdefault(first, []).append(sid)
         closing.setdefault(last + 1, []).append(sid)
     bounds = sorted(set(opening) | set(closing) | {n})
@@ -99,11 +104,12 @@ def labels_from_spans(n: int, spans: list[tuple[int, int, str]]) -> tuple[np.nda
         active.update(opening.get(start, ()))
         if not active or start >= n:
             continue
-        in_order = [spans[sid][2] for sid in sorted(active)]
-        open_labels = tuple(reversed(dict.fromkeys(reversed(in_order))))
-        labels[start:stop] = _as_object(open_labels)
-        primary[start:stop] = open_labels[-1]
-    return labels, primary
+        in_order = [(spans[sid][2], spans[sid][3] if len(spans[sid]) > 3 else "") for sid in sorted(active)]
+        open_pairs = tuple(reversed(dict.fromkeys(reversed(in_order))))
+        labels[start:stop] = _as_object(tuple(label for label, _ in open_pairs))
+        residents[start:stop] = _as_object(tuple(resident for _, resident in open_pairs))
+        primary[start:stop] = open_pairs[-1][0]
+    return labels, primary, residents
 
 
 def own_labels(primary: np.ndarray) -> np.ndarray:
@@ -128,10 +134,14 @@ def record_order(report: ParseReport, times: np.ndarray, linenos: list[int] | np
 
 
 def build_event_log(report: ParseReport, times: np.ndarray, sensors: list[str], states: list[str],
-                    values: np.ndarray, labels: np.ndarray, primary: np.ndarray) -> EventLog:
+                    values: np.ndarray, labels: np.ndarray, primary: np.ndarray,
+                    residents: np.ndarray | None = None) -> EventLog:
     """Assemble one file's EventLog from per-row columns in file order: sort stably by time, keep numeric
     readings (non-NaN value) apart, fill the counts in `report`. Every row gets source 0 (`combine_logs`
-    renumbers)."""
+    renumbers). `residents` (parallel to `labels`) defaults to naming nobody; the registry applies the
+    label-resident rule to the whole log."""
+    if residents is None:
+        residents = blank_residents(labels)
     order = np.argsort(times, kind="stable")
     times, values = times[order], values[order]
     sensors_arr = np.asarray(sensors, dtype=object)[order]
@@ -146,6 +156,7 @@ def build_event_log(report: ParseReport, times: np.ndarray, sensors: list[str], 
         "labels": pd.Series(labels[order][binary], dtype=object),
         "label": pd.Series(primary[order][binary], dtype=object),
         "source": np.zeros(int(binary.sum()), dtype=np.int32),
+        "residents": pd.Series(residents[order][binary], dtype=object),
     })
     readings = empty_numeric()
     if numeric.any():

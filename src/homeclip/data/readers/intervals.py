@@ -26,7 +26,7 @@ repaired by guessing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +59,7 @@ class Intervals:
     end: np.ndarray              # datetime64[us]
     names: list[str]             # sensor name or activity label per row
     linenos: list[int]
+    residents: list[str] = field(default_factory=list)   # activity tables with a resident column: per row
 
 
 def read_intervals(path: str | Path, options: "ReadOptions") -> EventLog:
@@ -89,7 +90,7 @@ def read_intervals(path: str | Path, options: "ReadOptions") -> EventLog:
         report.notes.append(f"activity labels from {labels_file}")
         report.labels_from = str(labels_file)
         spans = label_spans(times, read_interval_file(labels_file, "activities", report, options.skip_bad_lines))
-    labels, primary = labels_from_spans(len(times), spans)
+    labels, primary, _ = labels_from_spans(len(times), spans)
     n_unlabelled = sum(1 for open_labels in labels if not open_labels)
     if labels_file is not None and n_unlabelled:
         report.notes.append(f"{n_unlabelled} of {len(times)} events lie outside every activity interval "
@@ -212,9 +213,12 @@ def _row_names(cells_of_rows: list[list[str]], variant: str, id_names: dict[str,
     return [id_names.get(i, i) for i in ids]
 
 
-def label_spans(times: np.ndarray, activities: Intervals) -> list[tuple[int, int, str]]:
-    """(first event, last event, label) for each activity interval over sorted event times, in begin order."""
+def label_spans(times: np.ndarray, activities: Intervals) -> list[tuple]:
+    """(first event, last event, label[, resident]) for each activity interval over sorted event times, in
+    begin order (the resident when the activity table has a resident column)."""
     first = np.searchsorted(times, activities.start, side="left")
     last = np.searchsorted(times, activities.end, side="right") - 1
     order = np.lexsort((activities.linenos, activities.start))    # begin order: start time, then file order
-    return [(int(first[i]), int(last[i]), activities.names[i]) for i in order if first[i] <= last[i]]
+    owner = activities.residents
+    return [(int(first[i]), int(last[i]), activities.names[i], *((owner[i],) if owner else ()))
+            for i in order if first[i] <= last[i]]

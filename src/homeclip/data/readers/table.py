@@ -3,9 +3,11 @@ plus an optional activity-interval table for labels (the device-events + activit
 pyadlml), so any logger's export goes through the same pipeline.
 
 Columns are found by role: `time`, `sensor`, `state` (a word such as ON/OFF, or a number: a numeric reading),
-optional `value` (a numeric reading for rows whose state cell is empty) and optional `label` (the event's own
-activity). `columns` maps roles to column names; a role not mapped is looked up among common names
-(`ROLE_NAMES`, case-insensitive). The interval table has roles `start`, `end`, `activity`. Times: see
+optional `value` (a numeric reading for rows whose state cell is empty), optional `label` (the event's own
+activity) and optional `resident` (who the row's label belongs to). `columns` maps roles to column names; a
+role not mapped is looked up among common names (`ROLE_NAMES`, case-insensitive). The interval table has roles
+`start`, `end`, `activity` and optional `resident`; a `resident` column given by name must be in one of the
+two tables. Times: see
 times.parse_table_times (ISO with or without a zone, epoch numbers, day-first dates, strftime patterns; zone-aware
 times need a time zone and are stored as that zone's naive local time).
 
@@ -36,8 +38,8 @@ from .times import parse_table_times
 if TYPE_CHECKING:
     from . import ReadOptions
 
-EVENT_ROLES = ("time", "sensor", "state", "value", "label")
-INTERVAL_ROLES = ("start", "end", "activity")
+EVENT_ROLES = ("time", "sensor", "state", "value", "label", "resident")
+INTERVAL_ROLES = ("start", "end", "activity", "resident")
 ROLE_NAMES = {
     "time": ("time", "timestamp", "datetime", "date_time", "ts", "last_changed", "last_updated", "date"),
     "sensor": ("sensor", "device", "entity_id", "sensor_id", "device_id", "sensor_name", "name", "id"),
@@ -47,8 +49,9 @@ ROLE_NAMES = {
     "start": ("start", "start_time", "begin", "start_date", "from"),
     "end": ("end", "end_time", "stop", "end_date", "finish", "to"),
     "activity": ("activity", "label", "name", "activity_name"),
+    "resident": ("resident", "resident_id", "person", "person_id", "occupant"),
 }
-REQUIRED = {"events": ("time", "sensor"), "intervals": INTERVAL_ROLES}
+REQUIRED = {"events": ("time", "sensor"), "intervals": ("start", "end", "activity")}
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _DELIMITERS = (",", ";", "\t", "|")
 DATAFRAME = "<DataFrame>"
@@ -69,7 +72,7 @@ def read_table(source: "str | Path | pd.DataFrame", options: "ReadOptions") -> E
     report = ParseReport(path=path, format="table")
     bad = BadLines(path, options.skip_bad_lines)
     table = load_table(source, report, bad)
-    roles = map_columns(table, "events", options.columns)
+    roles = map_columns(table, "events", options.columns, may_lack=("resident",) if options.labels is not None else ())
     if "state" not in roles and "value" not in roles:
         raise UserError(f"found no state column among {list(table.frame.columns)}; name one with --columns "
                         "state=COLUMN (or value=COLUMN for numeric readings)", path=path)
@@ -88,8 +91,10 @@ def read_table(source: "str | Path | pd.DataFrame", options: "ReadOptions") -> E
     order = np.argsort(times, kind="stable")
     times, values, sensors, states, linenos = times[order], values[order], sensors[order], states[order], linenos[order]
     row_labels = cells["label"].to_numpy(dtype=object)[keep][order] if "label" in cells else None
-    labels, primary = _labels(times, row_labels, options, report, binary=np.isnan(values))
-    return build_event_log(report, times, list(sensors), list(states), values, labels, primary)
+    row_residents = cells["resident"].to_numpy(dtype=object)[keep][order] if "resident" in cells else None
+    labels, primary, residents = _labels(times, row_labels, row_residents, options, report,
+                                         binary=np.isnan(values))
+    return build_event_log(report, times, list(sensors), list(states), values, labels, primary, residents)
 
 
 # ------------------------------------------------------------------------------------------------ loading
@@ -163,13 +168,16 @@ def _unique_columns(frame: pd.DataFrame, path: str, line: int | None = None) -> 
     return frame.set_axis(names, axis=1)
 
 
-def map_columns(table: Table, kind: str, columns: Mapping[str, str] | None) -> dict[str, str]:
-    """Role -> column name for an event table (`kind` "events") or interval table ("intervals")."""
+def map_columns(table: Table, kind: str, columns: Mapping[str, str] | None,
+                may_lack: tuple[str, ...] = ()) -> dict[str, str]:
+    """Role -> column name for an event table (`kind` "events") or interval table ("intervals"); a role in
+    `may_lack` given a column this table lacks is left unmapped (the other table has it)."""
     roles = EVENT_ROLES if kind == "events" else INTERVAL_ROLES
     given = {role: column for role, column in (columns or {}).items() if role in roles}
     present = list(table.frame.columns)
     unused = {role for role, column in given.items() if not column}     # `label=`: this table has none
     given = {role: column for role, column in given.items() if column}
+    given = {role: column for role, column in given.items() if column in present or role not in may_lack}
     for role, column in given.items():
         if column not in present:
             raise UserError(f"--columns {role}={column}: no such column; the table has {present}", path=table.path)
@@ -251,38 +259,54 @@ def _row_text(table: Table, row: int) -> str:
 # ------------------------------------------------------------------------------------------------ labels
 
 
-def _labels(times: np.ndarray, row_labels: np.ndarray | None, options: "ReadOptions", report: ParseReport,
-            binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-event labels from the label column (each event its own) or from the interval table."""
+def _labels(times: np.ndarray, row_labels: np.ndarray | None, row_residents: np.ndarray | None,
+            options: "ReadOptions", report: ParseReport,
+            binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Per-event labels, primary label and residents from the label column (each event its own, with its
+    resident cell) or from the interval table (residents None: nobody named yet)."""
     if row_labels is not None and options.labels is not None:
         raise UserError("the event table has a label column and an activity-interval table was given too; use "
                         "one (drop --labels, or map the label column away with --columns label=)", path=report.path)
     if row_labels is not None:
-        return own_labels(row_labels), row_labels.astype(object)
+        residents = None if row_residents is None else own_residents(row_labels, row_residents)
+        return own_labels(row_labels), row_labels.astype(object), residents
+    if row_residents is not None:
+        report.notes.append(f"{report.path}: the resident column names the residents of a label column, and this "
+                            "table has none; it was not used (give the activity table a resident column)")
     if options.labels is None:
         report.notes.append(f"{report.path}: no label column and no activity-interval table; events are unlabelled")
         return labels_from_spans(len(times), [])
-    intervals = read_interval_table(options.labels, options, report)
-    labels, primary = labels_from_spans(len(times), label_spans(times, intervals))
+    intervals = read_interval_table(options.labels, options, report, resident_elsewhere=row_residents is not None)
+    labels, primary, residents = labels_from_spans(len(times), label_spans(times, intervals))
     n_unlabelled = sum(1 for open_labels in labels[binary] if not open_labels)
     if n_unlabelled:
         report.notes.append(f"{n_unlabelled} of {int(binary.sum())} events lie outside every activity interval "
                             "(unlabelled)")
-    return labels, primary
+    return labels, primary, residents
 
 
-def read_interval_table(source: "str | Path | pd.DataFrame", options: "ReadOptions",
-                        report: ParseReport) -> Intervals:
-    """An activity-interval table (start, end, activity) -> Intervals; reversed rows dropped and reported."""
+def own_residents(row_labels: np.ndarray, row_residents: np.ndarray) -> np.ndarray:
+    """Per event, the resident of its own label: (resident,) for a labelled row ("" when the cell is empty),
+    () for an unlabelled one."""
+    column = np.empty(len(row_labels), dtype=object)
+    column[:] = [(resident,) if label else () for label, resident in zip(row_labels, row_residents)]
+    return column
+
+
+def read_interval_table(source: "str | Path | pd.DataFrame", options: "ReadOptions", report: ParseReport,
+                        resident_elsewhere: bool = False) -> Intervals:
+    """An activity-interval table (start, end, activity[, resident]) -> Intervals; reversed rows dropped and
+    reported. `resident_elsewhere`: the event table has the resident column, so this one may lack it."""
     path = "<labels DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     bad = BadLines(path, options.skip_bad_lines)
     table = load_table(source, report, bad)
     table.path = path
-    roles = map_columns(table, "intervals", options.columns)
+    roles = map_columns(table, "intervals", options.columns, may_lack=("resident",) if resident_elsewhere else ())
     start, start_notes = table_times(table, roles["start"], options)
     end, _ = table_times(table, roles["end"], options)
     report.notes += [f"{path}: {note}" for note in start_notes]
     activity = _text(table.frame[roles["activity"]])
+    resident = _text(table.frame[roles["resident"]]) if "resident" in roles else None
     keep = ~np.isnat(start) & ~np.isnat(end)
     for row in np.flatnonzero(~keep):
         bad.add(int(table.linenos[row]), "start and end times", _row_text(table, row))
@@ -290,6 +314,11 @@ def read_interval_table(source: "str | Path | pd.DataFrame", options: "ReadOptio
     for row in np.flatnonzero(flagged):
         bad.add(int(table.linenos[row]), "an activity name (printable text)", _row_text(table, row))
     keep &= ~flagged
+    if resident is not None:
+        flagged = resident.str.contains(CONTROL.pattern, regex=True).to_numpy(dtype=bool) & keep
+        for row in np.flatnonzero(flagged):
+            bad.add(int(table.linenos[row]), "printable text in the resident column", _row_text(table, row))
+        keep &= ~flagged
     bad.settle(report)
     names = activity.tolist()
     reversed_rows = keep & (end < start)
@@ -299,4 +328,6 @@ def read_interval_table(source: "str | Path | pd.DataFrame", options: "ReadOptio
     rows = np.flatnonzero(keep & ~reversed_rows)
     report.notes.append(f"activity labels from {path}")
     report.labels_from = path
-    return Intervals(start[rows], end[rows], [names[i] for i in rows], [int(table.linenos[i]) for i in rows])
+    owners = [] if resident is None else [resident.iat[i] for i in rows]
+    return Intervals(start[rows], end[rows], [names[i] for i in rows], [int(table.linenos[i]) for i in rows],
+                     owners)

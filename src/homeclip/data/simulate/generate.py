@@ -80,16 +80,23 @@ class GeneratedHome:
         """The layout as a Home, validated like any user layout."""
         return parse_home(self.layout_json(), f"<generated home {self.name}>")
 
-    def simulate(self, days: int, start: str) -> list[str]:
-        """The resident's log in this home (CASAS lines)."""
+    def simulate(self, days: int, start: str, residents: int = 1) -> list[str]:
+        """The residents' log in this home (CASAS lines; more than one: labels per resident)."""
         from . import simulate_log
 
         return simulate_log(self.home(), days, seed=self.seed, start=start, routine=self.routine,
-                            reporting=self.reporting, kinds=self.kinds, anchors=self.anchors())
+                            reporting=self.reporting, kinds=self.kinds, anchors=self.anchors(),
+                            residents=residents, other_routines=self.other_routines(residents))
 
-    def describe(self) -> dict:
-        """Plain facts for the index: template, styles, rooms, sensor counts, reporting, routine."""
-        return {
+    def other_routines(self, residents: int) -> tuple[Routine, ...]:
+        """The habits of residents 2..`residents`, drawn from the home's seed as resident 1's were."""
+        return tuple(draw_resident(self.seed, index, self.fixtures) for index in range(1, residents))
+
+    def describe(self, residents: int = 1) -> dict:
+        """Plain facts for the index: template, styles, rooms, sensor counts, reporting, routine(s)."""
+        more = {} if residents == 1 else {"residents": residents,
+                                          "other_routines": [r.to_dict() for r in self.other_routines(residents)]}
+        return more | {
             "name": self.name, "seed": self.seed, "template": self.template, "sensor_style": self.sensor_style,
             "naming_style": self.naming_style,
             "rooms": [{"name": r.name, "room_type": r.room_type} for r in self.plan.rooms],
@@ -100,6 +107,14 @@ class GeneratedHome:
             "routine": self.routine.to_dict(),
             "semantics": self.semantics(),
         }
+
+
+def draw_resident(seed: int, index: int, fixtures: tuple[Fixture, ...] | list[Fixture]) -> Routine:
+    """Resident `index`'s habits in the home of `seed` (no laundry without a washing machine, no desk work
+    without a desk)."""
+    return draw_routine(random.Random(f"homeclip-resident:{seed}:{index}"),
+                        has_laundry=any(f.key == "washing_machine" for f in fixtures),
+                        has_desk=any(f.key == "desk" for f in fixtures))
 
 
 def generate_home(seed: int, name: str = "sim_000", template: str | None = None,
@@ -118,8 +133,6 @@ def generate_home(seed: int, name: str = "sim_000", template: str | None = None,
     naming = draw_naming(rng, style)
     names = name_sensors(rng, specs, naming)
     reporting = draw_reporting(rng, style)
-    has_laundry = any(f.key == "washing_machine" for f in fixtures)
-    routine = draw_routine(random.Random(f"homeclip-resident:{seed}:0"), has_laundry=has_laundry,
-                           has_desk=any(f.key == "desk" for f in fixtures))
+    routine = draw_resident(seed, 0, fixtures)
     sensors = dict(sorted(zip(names, specs), key=lambda p: p[0]))
     return GeneratedHome(name, seed, template, style, naming, plan, fixtures, sensors, routine, reporting)

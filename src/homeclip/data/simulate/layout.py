@@ -50,13 +50,14 @@ class Layout:
 
 
 def resolve_layout(home: Home, kinds: dict[str, str] | None = None,
-                   anchors: dict[str, SensorInfo] | None = None) -> Layout:
+                   anchors: dict[str, SensorInfo] | None = None, bedroom: str | None = None) -> Layout:
     """Resolve places, labels, exits, objects and the walking graph; a layout lacking essentials is a UserError.
 
     `kinds` (sensor -> taxonomy object kind) says which objects activities use; missing sensors fall back to
     the layout's own `kind` once the layout format carries one (before that: no object is used on purpose).
     `anchors` are silent places a layout's sensors do not show (an unwatched sofa, a room without sensors),
-    so that what happens there happens in the right room; they never appear in the log."""
+    so that what happens there happens in the right room; they never appear in the log. `bedroom` names the
+    room this resident sleeps in (a second resident's own bedroom; default: the one the bed is found in)."""
     if not home.has_layout:
         raise UserError("the simulator needs a home layout (rooms and sensor positions); pass --home NAME or a "
                         "layout JSON file")
@@ -75,6 +76,8 @@ def resolve_layout(home: Home, kinds: dict[str, str] | None = None,
     places: dict[str, Place] = {}
     for key, spec in PLACES.items():
         place = _find_place(home, spec, waypoints, skip)
+        if bedroom is not None and key in ("bed", "bedroom"):
+            place = _place_in(home, bedroom, spec, waypoints, skip) or place
         if place is None and spec.required:
             raise UserError(f"home {home.name!r} cannot be simulated: no sensor for the {key} (needs a sensor "
                             f"whose detail has one of {list(spec.details)} or whose room contains one of "
@@ -162,6 +165,22 @@ def _find_place(home: Home, spec: PlaceSpec, waypoints: tuple[str, ...], skip: s
                    if s.room == room and s.type not in ("motion", "temperature", ANCHOR) and n not in skip
                    and not _tokens(s.detail) & set(EXIT_WORDS))
     return Place(room, motion_spots, area, things, node)
+
+
+def _place_in(home: Home, room: str, spec: PlaceSpec, waypoints: tuple[str, ...], skip: set[str]) -> Place | None:
+    """The place of `spec` inside one given room: its spot by detail words there, else the whole room."""
+    for details in (spec.details, ()):
+        place = _find_place(home, PlaceSpec(details, (room.lower(),)), waypoints, skip)
+        if place is not None and place.room == room:
+            return place
+    return None
+
+
+def spare_bedrooms(layout: Layout) -> list[str]:
+    """Bedrooms other than the one the resident sleeps in that have a place to stand (for more residents)."""
+    sensors = layout.home.sensors
+    rooms = {sensors[n].room for n in _waypoints(layout.home, layout.motion)}
+    return sorted(r for r in rooms if "bedroom" in r.lower() and r != layout.places["bed"].room)
 
 
 def _objects_used(home: Home, kinds: dict[str, str], room: str,

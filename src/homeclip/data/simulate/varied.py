@@ -15,6 +15,7 @@ from pathlib import Path
 from ...errors import UserError
 from ...io import atomic_dir
 from . import DEFAULT_START, check_span
+from .household import check_residents
 from .floorplans import TEMPLATES
 from .generate import generate_home
 from .sensors import SENSOR_STYLES
@@ -38,30 +39,33 @@ def varied_plan(n_homes: int, seed: int) -> list[tuple[str, int, str, str]]:
 
 
 def simulate_one(folder: str, name: str, home_seed: int, template: str, style: str, days: int,
-                 start: str) -> dict:
+                 start: str, residents: int = 1) -> dict:
     """Generate one home, simulate it and write its log and layout into `folder/<name>/`; its index entry."""
     started = time.perf_counter()
     home = generate_home(home_seed, name, template, style)
-    lines = home.simulate(days, start)
+    lines = home.simulate(days, start, residents)
     out = Path(folder) / name
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (out / f"{name}.json").write_text(json.dumps(home.layout_json(), indent=1) + "\n", encoding="utf-8")
-    return home.describe() | {"log": f"{name}/{name}.txt", "layout": f"{name}/{name}.json", "days": days,
+    return home.describe(residents) | {"log": f"{name}/{name}.txt", "layout": f"{name}/{name}.json", "days": days,
                               "events": len(lines), "seconds": round(time.perf_counter() - started, 2)}
 
 
 def write_varied_homes(out_dir: str | Path, n_homes: int, days: int, seed: int = 0, start: str = DEFAULT_START,
-                       workers: int | None = None) -> dict:
-    """Write `n_homes` generated homes with `days` days each into `out_dir` (atomically); returns the index."""
+                       workers: int | None = None, residents: int = 1) -> dict:
+    """Write `n_homes` generated homes with `days` days each into `out_dir` (atomically); returns the index.
+    `residents` > 1: every home has that many residents (labels per resident, docs/simulator.md)."""
     if not isinstance(n_homes, int) or n_homes < 1:
         raise UserError(f"--varied: expected a number of homes >= 1, found {n_homes!r}")
     check_span(days, start)                 # in this process: a worker's error would come back as a traceback
+    check_residents(residents)
     workers = max(1, min(workers or _cpus(), n_homes))
     started = time.perf_counter()
     plan = varied_plan(n_homes, seed)
     with atomic_dir(out_dir) as tmp:
-        jobs = [(str(tmp), name, home_seed, template, style, days, start) for name, home_seed, template, style in plan]
+        jobs = [(str(tmp), name, home_seed, template, style, days, start, residents)
+                for name, home_seed, template, style in plan]
         if workers == 1:
             homes = [simulate_one(*job) for job in jobs]
         else:
