@@ -44,9 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-entity", default=None, metavar="ENTITY",
                         help="Home Assistant: the input_select/input_text entity whose state names the current "
                              "activity (e.g. input_select.activity)")
-    parser.add_argument("--ha-storage", default=None, metavar="DIR",
-                        help="Home Assistant's config folder (or its .storage): the entity, device and area "
-                             "registries build the home layout (--home, if given, overrides it sensor by sensor)")
+    add_ha_storage_option(parser)
     parser.add_argument("--keep-unknown-states", action="store_true",
                         help="keep events whose state is outside their sensor's expected set (default: counted and "
                              "left out)")
@@ -72,6 +70,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip unparseable lines (counted and reported) instead of stopping at the first")
     parser.add_argument("--out", default=None, help="output folder (default data/processed/casas/<home>/seq<N>)")
     add_quiet_option(parser)
+
+
+def add_ha_storage_option(parser: argparse.ArgumentParser) -> None:
+    """The one --ha-storage of prepare and watch: a home layout from Home Assistant's registries."""
+    parser.add_argument("--ha-storage", default=None, metavar="DIR",
+                        help="Home Assistant's config folder (or its .storage): the entity, device and area "
+                             "registries build the home layout (--home, if given, overrides it sensor by sensor); "
+                             "its core.config gives the time zone")
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
