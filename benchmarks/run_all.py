@@ -19,6 +19,7 @@ BENCHMARKS = {
     "bench_text.py": ([], ["--windows", "5000", "--embed-windows", "50"]),
     "bench_backbones.py": ([], ["--quick"]),
     "bench_training.py": ([], ["--windows", "5000", "--val-windows", "500"]),
+    "bench_watch.py": ([], ["--mqtt-events", "300"]),
 }
 
 

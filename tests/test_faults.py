@@ -134,12 +134,14 @@ def command_argv(name: str, m: SimpleNamespace, d: Path) -> list[str]:
                    "--cache-dir", str(d / "search")],
         "benchmark": ["benchmark", "--spec", str(m.spec), "--out", str(d / "bench")],
         "demo": ["demo", "--out", str(d / "demo"), "--days", "3"],
+        "watch": ["watch", "--checkpoint", str(m.ckpt), "--source", str(m.raw), "--from-start", "--idle-exit", "1",
+                  "--home", "milan", "--timeline", str(d / "timeline.sqlite"), "--quiet"],
     }[name]
 
 
 def test_every_command_is_covered():
     assert set(cli.COMMANDS) == {"simulate", "prepare", "download", "features", "train", "evaluate", "compare",
-                                 "search", "benchmark", "demo"}
+                                 "search", "benchmark", "demo", "watch"}
 
 
 @pytest.mark.parametrize("kind", ["read-only", "full", "parent-is-a-file"])

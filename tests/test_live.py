@@ -64,6 +64,21 @@ def test_live_windows_are_the_offline_windows(tmp_path, window, stride, max_gap)
     assert [int(w.time[0, 0]) for w in out] == [int(t) for t in offline.time[:, 0]]
 
 
+def test_factorize_small_and_large_agree():
+    from homeclip.data import windows
+
+    rng = np.random.default_rng(0)
+    words = ["M001", "m001", "Kitchen", "kitchen", "Ärger", "zz", "a b", "", "M010", "M1", "\u00e9", "Z"]
+    values = list(rng.choice(words, size=windows._SMALL + 5))
+    big_codes, big_names = windows.factorize_sorted(values)
+    small_codes, small_names = windows.factorize_sorted(values[:windows._SMALL])
+    assert small_names == big_names == sorted(set(words))               # every word occurs in both
+    np.testing.assert_array_equal(small_codes, big_codes[:windows._SMALL])
+    assert small_codes.dtype == big_codes.dtype == np.int32
+    codes, names = windows.factorize_sorted([])
+    assert codes.shape == (0,) and names == []
+
+
 def test_ordering_rule():
     stream = EventStream(hold_s=0.0)
     e = [LiveEvent(t, "M1", "ON") for t in (10, 20, 30)]

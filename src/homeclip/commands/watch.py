@@ -67,11 +67,13 @@ def run(args: argparse.Namespace) -> int:
 
     from ..apps.watch.runner import console_line
     from ..apps.watch.session import check_home, checkpoint_windowing, set_up, watch_home
+    from ..apps.watch.timeline import check_writable
     from ..console import say
     from ..data.homes.homeassistant import registry_time_zone
     from ..data.readers.times import check_timezone
     from ..training.checkpoint import load_model
 
+    check_writable(args.timeline)                   # a folder that cannot take it fails before any model loads
     timezone = check_timezone(args.timezone) or (registry_time_zone(args.ha_storage) if args.ha_storage else None)
     model = load_model(args.checkpoint, args.device)
     home = watch_home(model, args.home, args.ha_storage)

@@ -58,8 +58,16 @@ class Recogniser:
             self.method = "zeroshot"
 
     def embed(self, windows: WindowSet) -> np.ndarray:
-        """Unit embeddings of windows (the model's own batching and dataset)."""
-        return zeroshot.unit_rows(self.model.embed_windows(windows, batch_size=self.batch_size, progress=False))
+        """Unit embeddings of windows (the model's own batching and dataset), on one torch thread: a window or
+        two gain nothing from threads, and on a busy machine a thread pool made one window 1000x slower."""
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return zeroshot.unit_rows(self.model.embed_windows(windows, batch_size=self.batch_size, progress=False))
+        finally:
+            torch.set_num_threads(threads)
 
     def recognise(self, windows: WindowSet) -> list[Recognised]:
         """The read-out of every window of `windows`, in order."""

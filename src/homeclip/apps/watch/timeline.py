@@ -15,8 +15,11 @@ the last events come back into the windows' buffers, and the file refuses a diff
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import errno
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,10 +67,25 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")     # WAL + NORMAL: consistent after any crash
-    conn.execute("PRAGMA foreign_keys=ON")
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")     # WAL + NORMAL: consistent after any crash
+        conn.execute("PRAGMA foreign_keys=ON")
+    except BaseException:
+        conn.close()                                  # no file left open (a full disk fails right here)
+        raise
     return conn
+
+
+def check_writable(path: str | Path) -> None:
+    """Fail early - before any model is loaded - with the file system's own error when the timeline cannot be
+    written there (a read-only folder, a file where a folder should be); a file made for the check is removed."""
+    path = Path(path)
+    existed = path.exists()
+    with open(path, "ab"):
+        pass
+    if not existed:
+        path.unlink()
 
 
 class Timeline:
@@ -77,12 +95,36 @@ class Timeline:
         self.path = Path(path)
         if self.path.exists() and not self.path.is_file():
             raise UserError("is not a file; expected a timeline database (SQLite) to write", path=str(path))
+        existed = self.path.exists()
+        self.conn: sqlite3.Connection | None = None
         try:
-            self.conn = connect(self.path)
-            self.conn.executescript(_DDL)
-            self._check_info(info)
+            with self._file_errors():
+                self.conn = connect(self.path)
+                self.conn.executescript(_DDL)
+                self._check_info(info)
+        except BaseException:
+            if self.conn is not None:
+                self.conn.close()
+            if not existed:          # nothing half-made is left behind
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            raise
+
+    @contextlib.contextmanager
+    def _file_errors(self):
+        """SQLite's errors as what they are: a full disk or a read-only file is an OSError naming the
+        timeline (one sentence from the command), a foreign file a UserError."""
+        try:
+            yield
+        except sqlite3.OperationalError as err:
+            text = str(err).lower()
+            for words, code in (("full", errno.ENOSPC), ("readonly", errno.EROFS), ("read-only", errno.EROFS),
+                                ("unable to open", errno.EACCES), ("disk i/o", errno.EIO)):
+                if words in text:
+                    raise OSError(code, os.strerror(code), str(self.path)) from None
+            raise UserError(f"cannot be written as a timeline ({err})", path=str(self.path)) from None
         except sqlite3.DatabaseError as err:
-            raise UserError(f"is not a homeclip timeline ({err})", path=str(path)) from None
+            raise UserError(f"is not a homeclip timeline ({err})", path=str(self.path)) from None
 
     def _check_info(self, info: dict[str, str]) -> None:
         """Record `info` in a new file; in an existing one, refuse settings that differ."""
@@ -100,35 +142,46 @@ class Timeline:
 
     def begin(self) -> None:
         """Start the transaction of one message."""
-        self.conn.execute("BEGIN")
+        with self._file_errors():
+            self.conn.execute("BEGIN")
 
     def commit(self) -> None:
         """End the message's transaction (its events and windows become visible together)."""
-        self.conn.execute("COMMIT")
+        with self._file_errors():
+            self.conn.execute("COMMIT")
 
     def rollback(self) -> None:
-        self.conn.execute("ROLLBACK")
+        """Undo the message's transaction (nothing of it is kept)."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     def add_event(self, event: LiveEvent, position: int) -> int | None:
         """Store an event; its row id, or None when the file already holds it (a duplicate)."""
-        cur = self.conn.execute("INSERT OR IGNORE INTO events (home, time_us, sensor, state, position) VALUES "
-                                "(?, ?, ?, ?, ?)", (event.home, event.time_us, event.sensor, event.state, position))
+        with self._file_errors():
+            cur = self.conn.execute("INSERT OR IGNORE INTO events (home, time_us, sensor, state, position) VALUES "
+                                    "(?, ?, ?, ?, ?)", (event.home, event.time_us, event.sensor, event.state,
+                                                        position))
         return cur.lastrowid if cur.rowcount else None
 
     def add_window(self, row: WindowRow) -> int | None:
         """Store a window row; its id, or None when that window is already there."""
-        cur = self.conn.execute(
+        with self._file_errors():
+            cur = self._insert_window(row)
+        return cur.lastrowid if cur.rowcount else None
+
+    def _insert_window(self, row: WindowRow) -> sqlite3.Cursor:
+        return self.conn.execute(
             "INSERT OR IGNORE INTO windows (home, start, end, start_us, end_us, n_events, label, score, method, "
             "caption, last_event, latency_ms, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (row.home, iso_of(row.start_us), iso_of(row.end_us), row.start_us, row.end_us, row.n_events, row.label,
              row.score, row.method, row.caption, row.last_event, row.latency_ms,
              _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")))
-        return cur.lastrowid if cur.rowcount else None
 
     def add_counts(self, home: str, counts: dict[str, int]) -> None:
         """Add to a home's counters."""
-        self.conn.executemany("INSERT INTO counters VALUES (?, ?, ?) ON CONFLICT (home, name) DO UPDATE SET "
-                              "value = value + excluded.value", [(home, k, v) for k, v in counts.items() if v])
+        with self._file_errors():
+            self.conn.executemany("INSERT INTO counters VALUES (?, ?, ?) ON CONFLICT (home, name) DO UPDATE SET "
+                                  "value = value + excluded.value", [(home, k, v) for k, v in counts.items() if v])
 
     def tail(self, home: str, n: int) -> tuple[list[LiveEvent], int]:
         """A home's last `n` events (oldest first) and the segment position of the last one (0: none)."""

@@ -90,10 +90,10 @@ class MqttSource:
 
     def stop(self) -> None:
         """Disconnect and stop paho's thread (the broker keeps the session for the next start)."""
-        if self._client is not None:
-            self._client.disconnect()
-            self._client.loop_stop()
-            self._client = None
+        client, self._client = self._client, None
+        if client is not None:
+            client.disconnect()
+            client.loop_stop()
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
