@@ -250,3 +250,29 @@ def test_timeline_page(tmp_path, day):
     assert client.get("/api/timeline", params={"limit": 0}).status_code == 422
     assert client.get("/api/timeline", params={"after_id": 1}).json()["windows"] == []
     store.close()
+    # `watch --serve-port`: the same router in a tiny app on a real server
+    import httpx
+
+    from homeclip.apps.watch.web import PageServer, timeline_app
+
+    server = PageServer(timeline_app(path)).start()
+    try:
+        page = httpx.get(server.url.replace("/timeline", "/"), follow_redirects=True, timeout=10)
+        assert page.status_code == 200 and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    finally:
+        server.stop()
+
+
+def test_probe_read_out_is_the_evaluation_probe(day):
+    from homeclip.apps.watch.recognise import Recogniser
+    from homeclip.data.store import load_split
+    from homeclip.evaluation.probe import linear_probe_scored
+
+    model, windows = loaded_model(day.checkpoint), load_split(day.split)
+    recogniser = Recogniser(model, load_home("milan"), probe_windows=windows)
+    some = windows.subset(list(range(0, len(windows), 25)))
+    got = recogniser.recognise(some)
+    emb = recogniser.embed(windows)
+    labels, probs = linear_probe_scored(emb, windows.label_l2, recogniser.embed(some))
+    assert recogniser.method == "linear_probe" and [r.label for r in got] == list(labels)
+    assert [r.score for r in got] == pytest.approx(list(probs), abs=1e-6)
