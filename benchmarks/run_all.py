@@ -21,6 +21,7 @@ BENCHMARKS = {
     "bench_training.py": ([], ["--windows", "5000", "--val-windows", "500"]),
     "bench_serve.py": ([], ["--queries", "20"]),
     "bench_time_search.py": ([], ["--epochs", "4", "--configs", "statistics_time_of_day=statistics_clip.json"]),
+    "bench_watch.py": ([], ["--mqtt-events", "300"]),
 }
 
 

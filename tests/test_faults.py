@@ -139,12 +139,14 @@ def command_argv(name: str, m: SimpleNamespace, d: Path) -> list[str]:
                   "--cache-dir", str(d / "serve")],
         "label": ["label", "--checkpoint", str(m.ckpt), "--data", str(m.test), "--budget", "3",
                   "--out", str(d / "to_label.csv"), "--cache-dir", str(m.features)],
+        "watch": ["watch", "--checkpoint", str(m.ckpt), "--source", str(m.raw), "--from-start", "--idle-exit", "1",
+                  "--home", "milan", "--timeline", str(d / "timeline.sqlite"), "--quiet"],
     }[name]
 
 
 def test_every_command_is_covered():
     assert set(cli.COMMANDS) == {"simulate", "prepare", "download", "features", "train", "evaluate", "compare",
-                                 "search", "benchmark", "demo", "serve", "label"}
+                                 "search", "benchmark", "demo", "serve", "label", "watch"}
 
 
 @pytest.mark.parametrize("kind", ["read-only", "full", "parent-is-a-file"])

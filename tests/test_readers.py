@@ -437,7 +437,7 @@ def test_intervals_activity_file_given_as_sensor_file(tmp_path):
 
 
 def test_detect_format(tmp_path):
-    assert set(FORMATS) == {"casas", "casas-labelled", "intervals", "table"}
+    assert set(FORMATS) == {"casas", "casas-labelled", "intervals", "table", "homeassistant"}
     casas = write(tmp_path, "2009-10-16 00:00:01 M001 ON Sleep begin\n2009-10-16 00:00:02 M001 OFF\n", "c.txt")
     cairo = write(tmp_path, "2009-06-10 03:20:59.084153\tM001\tON\tR1 wake begin\n", "cairo.txt")
     headerless = write(tmp_path, "2011-11-28 02:27:59\t\t2011-11-28 10:18:11\t\tBed\t\t\tPressure\tBedroom\n", "h.txt")

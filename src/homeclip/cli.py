@@ -16,7 +16,7 @@ from .errors import UserError
 
 # In the order `homeclip --help` lists them (data -> encoders -> training -> evaluation -> the main job).
 COMMANDS = ("simulate", "prepare", "download", "features", "train", "evaluate", "compare", "search", "serve",
-            "label", "benchmark", "demo")
+            "label", "watch", "benchmark", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,11 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `homeclip prepare`."""
     parser.add_argument("--raw", required=True, nargs="+", metavar="LOG",
                         help="raw log file(s), folder(s) or glob pattern(s) (quote a glob): CASAS, CASAS per-event "
-                             "labelled, interval logs (UCI Ordonez, van Kasteren) or CSV/TSV/parquet event tables")
+                             "labelled, interval logs (UCI Ordonez, van Kasteren), CSV/TSV/parquet event tables, or a "
+                             "Home Assistant recorder database (home-assistant_v2.db or an SQLAlchemy URL)")
     parser.add_argument("--home", default=None,
                         help="packaged home name (milan, aruba, ...), a home layout JSON, or none (default: none: "
                              "rooms unknown, with a warning)")
-    parser.add_argument("--format", default="auto", choices=["auto", "casas", "casas-labelled", "intervals", "table"],
+    parser.add_argument("--format", default="auto",
+                        choices=["auto", "casas", "casas-labelled", "intervals", "table", "homeassistant"],
                         help="log format (default: detect per file; .csv/.tsv/.parquet files are tables)")
     parser.add_argument("--labels", default=None,
                         help="activity file of an interval log (default: found next to it), or the activity-interval "
@@ -37,7 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "dayfirst, monthfirst, or a strftime pattern such as '%%d/%%m/%%Y %%H:%%M:%%S'")
     parser.add_argument("--timezone", default=None,
                         help="IANA zone of the home (e.g. Europe/Madrid, or UTC): zone-aware table times (ISO with "
-                             "an offset, epoch numbers) are stored as its naive local time")
+                             "an offset, epoch numbers) and Home Assistant's UTC times are stored as its naive local "
+                             "time (Home Assistant: default from --ha-storage's core.config)")
+    parser.add_argument("--label-entity", default=None, metavar="ENTITY",
+                        help="Home Assistant: the input_select/input_text entity whose state names the current "
+                             "activity (e.g. input_select.activity)")
+    add_ha_storage_option(parser)
     parser.add_argument("--residents", default="auto", metavar="auto|none|REGEX",
                         help="how labels name their resident: auto (R1_Sleep, 'R2 wake': R<number> then _ or a "
                              "space), none (no resident: labels kept verbatim, as for one resident), or a regular "
@@ -68,6 +75,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip unparseable lines (counted and reported) instead of stopping at the first")
     parser.add_argument("--out", default=None, help="output folder (default data/processed/casas/<home>/seq<N>)")
     add_quiet_option(parser)
+
+
+def add_ha_storage_option(parser: argparse.ArgumentParser) -> None:
+    """The one --ha-storage of prepare and watch: a home layout from Home Assistant's registries."""
+    parser.add_argument("--ha-storage", default=None, metavar="DIR",
+                        help="Home Assistant's config folder (or its .storage): the entity, device and area "
+                             "registries build the home layout (--home, if given, overrides it sensor by sensor); "
+                             "its core.config gives the time zone")
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -113,10 +128,18 @@ def run(args: argparse.Namespace) -> int:
                           default_label=args.default_label)
     split = SplitConfig(ratios=parse_ratios(args.split), seed=args.seed, chronological=args.chronological)
     raw = args.raw[0] if len(args.raw) == 1 else args.raw
-    summary = prepare_dataset(raw, args.home, args.out, fmt=args.format, labels_path=args.labels, window=window,
+    home, timezone = args.home, args.timezone
+    if args.ha_storage:
+        from ..data.homes import load_home
+        from ..data.homes.homeassistant import home_from_registries, registry_time_zone
+
+        home = home_from_registries(args.ha_storage, load_home(args.home) if args.home else None)
+        timezone = timezone or registry_time_zone(args.ha_storage)
+    summary = prepare_dataset(raw, home, args.out, fmt=args.format, labels_path=args.labels, window=window,
                               split=split, caption_seed=args.seed, skip_bad_lines=args.skip_bad_lines,
                               keep_unknown_states=args.keep_unknown_states, columns=parse_columns(args.columns),
-                              time_format=args.time_format, timezone=args.timezone, residents=args.residents,
+                              time_format=args.time_format, timezone=timezone, residents=args.residents,
+                              label_entity=args.label_entity,
                               progress=progress_enabled(args.quiet))
     say(format_summary(summary))
     return 0

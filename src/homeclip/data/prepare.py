@@ -39,7 +39,7 @@ def prepare_dataset(raw: RawInput, home: str | Home | None = None, out_dir: str 
                     window: WindowConfig = WindowConfig(), split: SplitConfig = SplitConfig(), caption_seed: int = 0,
                     skip_bad_lines: bool = False, keep_unknown_states: bool = False,
                     columns: Mapping[str, str] | None = None, time_format: str = "auto", timezone: str | None = None,
-                    residents: str = "auto", progress: bool = True) -> dict:
+                    residents: str = "auto", label_entity: str | None = None, progress: bool = True) -> dict:
     """Turn raw logs (a file, several files, a folder, a glob or an event-table DataFrame) into a processed
     dataset (train/val/test JSON + companions, vocab, summary). `home` None or "none": no layout.
     `residents`: the label-resident rule (auto, none or a regular expression; data/residents.py)."""
@@ -54,7 +54,7 @@ def prepare_dataset(raw: RawInput, home: str | Home | None = None, out_dir: str 
     with stage("read"):
         events = read_log(raw, fmt, labels_path=labels_path, skip_bad_lines=skip_bad_lines,
                           keep_unknown_states=keep_unknown_states, columns=columns, time_format=time_format,
-                          timezone=timezone, residents=residents)
+                          timezone=timezone, residents=residents, label_entity=label_entity)
     raw_text = describe_raw(raw)
     if len(events) == 0:
         raise UserError("the log holds no binary sensor events to cut into windows", path=raw_text)
@@ -88,7 +88,7 @@ def prepare_dataset(raw: RawInput, home: str | Home | None = None, out_dir: str 
                                else str(labels_path),
                                "skip_bad_lines": skip_bad_lines, "keep_unknown_states": keep_unknown_states,
                                "columns": dict(columns) if columns else None, "time_format": time_format,
-                               "timezone": timezone, "residents": residents})
+                               "timezone": timezone, "residents": residents, "label_entity": label_entity})
     summary["sources"] = source_records(events)
     summary["residents"] = resident_record(events, residents)
     summary["coverage"], summary["taxonomy"] = coverage, taxonomy

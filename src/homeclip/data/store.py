@@ -253,6 +253,17 @@ def _read_companion_if_fresh(path_json: Path, size: int, sha256: str) -> WindowS
     )
 
 
+def read_split_header(path: str | Path) -> dict:
+    """A split JSON's header (schema, home, seq_len, categories, meta...) without reading its windows."""
+    head: list[str] = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith('"windows": ['):
+                return json.loads("".join(head) + '"windows": []}')
+            head.append(line)
+    raise UserError("not a split JSON written by homeclip prepare (no windows list)", path=str(path))
+
+
 def read_split_json(path: str | Path) -> WindowSet:
     """Parse and validate a split JSON of record (the slow, authoritative path)."""
     return _with_semantic_fields(_parse_split_json(Path(path).read_bytes(), str(path)), Path(path))

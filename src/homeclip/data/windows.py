@@ -328,8 +328,14 @@ class EventFeatures:
         return int(self.time.shape[0])
 
 
+_SMALL = 4096      # up to this many values numpy factorizes faster (a live window: pandas' overhead is ~2 ms)
+
+
 def factorize_sorted(values) -> tuple[np.ndarray, list[str]]:
     """Codes (int32) and sorted distinct values of a sequence of strings."""
+    if len(values) <= _SMALL:       # the same result (code-point order) as pandas below
+        uniques, codes = np.unique(np.array([str(v) for v in values], dtype=str), return_inverse=True)
+        return codes.reshape(-1).astype(np.int32), [str(u) for u in uniques]
     import pandas as pd
 
     codes, uniques = pd.factorize(pd.Series(values, dtype=object).astype(str), sort=True)

@@ -29,14 +29,36 @@ def linear_probe(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray
 def linear_probe_scored(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray,
                         cfg: ProbeConfig = ProbeConfig()) -> tuple[np.ndarray, np.ndarray]:
     """The linear probe's test predictions and the probability it gives each predicted label."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    return FittedProbe(train_x, train_y, cfg).predict_scored(test_x)
 
-    clf = make_pipeline(StandardScaler(),
-                        LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter))
-    return _fit_predict(clf, np.asarray(train_x, dtype=np.float64), train_y, np.asarray(test_x, dtype=np.float64),
-                        scores=True)
+
+class FittedProbe:
+    """StandardScaler + LogisticRegression fit once on train embeddings; asked again and again (watch asks it
+    window by window). With a single train class every prediction is that class, with certainty."""
+
+    def __init__(self, train_x: np.ndarray, train_y: Sequence[str], cfg: ProbeConfig = ProbeConfig()):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        y = _train_labels(train_y)
+        classes = np.unique(y)
+        self.single = classes[0] if len(classes) == 1 else None
+        self.estimator = make_pipeline(StandardScaler(), LogisticRegression(C=cfg.C, class_weight=cfg.class_weight,
+                                                                            max_iter=cfg.max_iter))
+        if self.single is None:
+            with _one_thread():
+                self.estimator.fit(np.asarray(train_x, dtype=np.float64), y)
+
+    def predict_scored(self, test_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Predictions for `test_x` and the probability of each."""
+        test_x = np.asarray(test_x, dtype=np.float64)
+        if self.single is not None:
+            return np.full(len(test_x), self.single, dtype=object), np.ones(len(test_x))
+        with _one_thread():
+            proba = self.estimator.predict_proba(test_x)
+        best = proba.argmax(axis=1)
+        return np.asarray(self.estimator.classes_, dtype=object)[best], proba[np.arange(len(best)), best]
 
 
 def knn_classify(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray,
@@ -48,23 +70,27 @@ def knn_classify(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray
     return _fit_predict(knn, np.asarray(train_x, dtype=np.float32), train_y, np.asarray(test_x, dtype=np.float32))
 
 
-def _fit_predict(estimator, train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray, *,
-                 scores: bool = False):
-    """Predictions of `estimator` fit on train (and, with `scores`, the probability of each prediction)."""
+def _fit_predict(estimator, train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray) -> np.ndarray:
+    """Predictions of `estimator` fit on train."""
+    train_y = _train_labels(train_y)
+    classes = np.unique(train_y)
+    if len(classes) == 1:   # nothing can be fit: every prediction is the one class
+        return np.full(len(test_x), classes[0], dtype=object)
+    with _one_thread():
+        estimator.fit(train_x, train_y)
+        return np.asarray(estimator.predict(test_x), dtype=object)
+
+
+def _train_labels(train_y: Sequence[str]) -> np.ndarray:
+    """Train labels as strings; ValueError when there are none."""
     train_y = np.asarray([str(y) for y in train_y], dtype=object)
     if len(train_y) == 0:
         raise ValueError("the train split is empty: nothing to fit a probe on")
-    classes = np.unique(train_y)
-    if len(classes) == 1:   # nothing can be fit: every prediction is the one class, with certainty
-        pred = np.full(len(test_x), classes[0], dtype=object)
-        return (pred, np.ones(len(test_x))) if scores else pred
+    return train_y
+
+
+def _one_thread():
+    """One BLAS thread: these fits are small, and on a busy 2-core machine threaded BLAS was 10-40x slower."""
     from threadpoolctl import threadpool_limits
 
-    # One BLAS thread: these fits are small, and on a busy 2-core machine threaded BLAS was 10-40x slower.
-    with threadpool_limits(1):
-        estimator.fit(train_x, train_y)
-        if not scores:
-            return np.asarray(estimator.predict(test_x), dtype=object)
-        proba = estimator.predict_proba(test_x)
-    best = proba.argmax(axis=1)
-    return np.asarray(estimator.classes_, dtype=object)[best], proba[np.arange(len(best)), best]
+    return threadpool_limits(1)

@@ -8,6 +8,8 @@ Formats (details and every accepted variant: docs/log-formats.md):
                   Kasteren (`kasterenSenseData.txt` + `kasterenActData.txt`)                intervals.py
   table           CSV/TSV/parquet event tables or a pandas DataFrame, with a column mapping
                   and an optional activity-interval table                                   table.py
+  homeassistant   a Home Assistant recorder database: home-assistant_v2.db or an SQLAlchemy
+                  URL (MariaDB, PostgreSQL); entity states by the rule of hass_states.py    homeassistant.py
 
 A new source plugs in here: a module with `read_<name>(path, options) -> EventLog` for one file, listed in
 `_READERS` (and, if it can be recognised, in `detect_format`). Every file is read on its own (an activity open at
@@ -34,13 +36,15 @@ from .times import check_time_format, check_timezone
 if TYPE_CHECKING:
     import pandas as pd
 
-FORMATS: tuple[str, ...] = ("casas", "casas-labelled", "intervals", "table")
+FORMATS: tuple[str, ...] = ("casas", "casas-labelled", "intervals", "table", "homeassistant")
 _READERS = {
     "casas": ("casas", "read_casas"),
     "casas-labelled": ("casas_labelled", "read_casas_labelled"),
     "intervals": ("intervals", "read_intervals"),
     "table": ("table", "read_table"),
+    "homeassistant": ("homeassistant", "read_homeassistant"),
 }
+ZONED_FORMATS = frozenset({"table", "homeassistant"})   # formats whose times may be instants (--timezone)
 _SNIFF_LINES = 50
 TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".parquet", ".pq"})
 # States a per-event-labelled line carries in its 5th field (besides numbers), for format detection.
@@ -61,8 +65,9 @@ class ReadOptions:
     keep_unknown_states: bool = False               # keep events whose state is outside their sensor's set
     columns: Mapping[str, str] | None = None        # table: role (time, sensor, state, value, label) -> column
     time_format: str = "auto"                       # table: see times.TIME_FORMATS
-    timezone: str | None = None                     # table: IANA zone of the home for zone-aware times
+    timezone: str | None = None                     # table, homeassistant: IANA zone of the home
     residents: str = "auto"                         # the label-resident rule: auto, none or a regex (residents.py)
+    label_entity: str | None = None                 # homeassistant: input_select/input_text naming the activity
 
     def validate(self, fmt_of_files: set[str]) -> None:
         """UserError for an option the formats being read do not use."""
@@ -74,10 +79,13 @@ class ReadOptions:
                             f"{', '.join(map(repr, other))} logs", path=str(self.labels) if isinstance(
                                 self.labels, (str, Path)) else None)
         table_only = [name for name, given in (("--columns", self.columns is not None),
-                                               ("--time-format", self.time_format != "auto"),
-                                               ("--timezone", self.timezone is not None)) if given]
+                                               ("--time-format", self.time_format != "auto")) if given]
         if table_only and fmt_of_files != {"table"}:
             raise UserError(f"{', '.join(table_only)} only applies to event tables (--format table)")
+        if self.timezone is not None and not fmt_of_files <= ZONED_FORMATS:
+            raise UserError("--timezone only applies to event tables and Home Assistant databases")
+        if self.label_entity is not None and fmt_of_files != {"homeassistant"}:
+            raise UserError("--label-entity only applies to Home Assistant recorder databases")
         check_time_format(self.time_format)
         check_timezone(self.timezone)
         resident_rule(self.residents)
@@ -86,17 +94,24 @@ class ReadOptions:
 def read_log(raw: "str | Path | Iterable[str | Path] | pd.DataFrame", fmt: str = "auto", *,
              labels_path: "str | Path | pd.DataFrame | None" = None, skip_bad_lines: bool = False,
              keep_unknown_states: bool = False, columns: Mapping[str, str] | None = None,
-             time_format: str = "auto", timezone: str | None = None, residents: str = "auto") -> EventLog:
-    """Read raw sensor logs — a file, a folder, a glob, a list of them, or a DataFrame event table — into one
-    EventLog (format detected per file when `fmt` is "auto"; each file a separate source). `residents`: how
-    labels name their resident (auto, none or a regular expression; data/residents.py)."""
+             time_format: str = "auto", timezone: str | None = None, residents: str = "auto",
+             label_entity: str | None = None) -> EventLog:
+    """Read raw sensor logs — a file, a folder, a glob, a list of them, a DataFrame event table, or a Home
+    Assistant database URL — into one EventLog (format detected per file when `fmt` is "auto"; each file a
+    separate source). `residents`: how labels name their resident (auto, none or a regular expression;
+    data/residents.py)."""
+    from .homeassistant import is_database_url, shown_url
+
     options = ReadOptions(fmt, labels_path, skip_bad_lines, keep_unknown_states, columns, time_format, timezone,
-                          residents)
+                          residents, label_entity)
     if fmt not in ("auto", *FORMATS):
         options.validate(set())
     if _is_frame(raw):
         options.validate({"table"})
         return _finish([_reader("table")(raw, options)], "<DataFrame>", [], options)
+    if isinstance(raw, str) and is_database_url(raw):     # a recorder database on a server: no file to resolve
+        options.validate({"homeassistant"})
+        return _finish([_reader("homeassistant")(raw, options)], shown_url(raw), [], options)
     inputs = resolve_inputs(raw)
     chosen: list[tuple[Path, str]] = []
     skipped: list[str] = []
@@ -168,11 +183,15 @@ def _is_frame(raw: Any) -> bool:
 
 
 def detect_format(path: str | Path) -> str:
-    """Guess the format of a log from its name (tables) or first lines: "casas", "casas-labelled",
-    "intervals" or "table"."""
+    """Guess the format of a log from its name (tables), its header (an SQLite file: a Home Assistant
+    recorder database) or first lines: "casas", "casas-labelled", "intervals", "table" or "homeassistant"."""
+    from .homeassistant import is_sqlite_file
+
     path = existing_file(path)
     if path.suffix.lower() in TABLE_SUFFIXES:
         return "table"
+    if is_sqlite_file(path):
+        return "homeassistant"
     lines = read_head_lines(path, _SNIFF_LINES)
     first = [c.strip().lower() for c in lines[0].split("\t")]
     if len(first) >= 3 and first[0].startswith("start time") and first[1].startswith("end time"):

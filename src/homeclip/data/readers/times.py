@@ -124,7 +124,7 @@ def parse_table_times(values: pd.Series, time_format: str = "auto",
     values = values.reset_index(drop=True)
     notes: list[str] = []
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return _keep_years(_to_local(values, timezone, "the time column is zone-aware", notes)), notes
+        return _keep_years(to_local(values, timezone, "the time column is zone-aware", notes)), notes
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return _keep_years(_naive(values, timezone, notes)), notes
     if pd.api.types.is_bool_dtype(values.dtype):
@@ -159,7 +159,7 @@ def _iso(text: pd.Series, timezone: str | None, notes: list[str]) -> np.ndarray:
     same = zoned == first_zoned
     if first_zoned:
         instants = pd.to_datetime(text[same], format="ISO8601", errors="coerce", utc=True)
-        times[same] = _to_local(instants, timezone, "the times carry a zone (e.g. +02:00 or Z)", notes)
+        times[same] = to_local(instants, timezone, "the times carry a zone (e.g. +02:00 or Z)", notes)
     else:
         times[same] = _naive(pd.to_datetime(text[same], format="ISO8601", errors="coerce"), timezone, notes)
     return times
@@ -168,7 +168,7 @@ def _iso(text: pd.Series, timezone: str | None, notes: list[str]) -> np.ndarray:
 def _strftime(text: pd.Series, pattern: str, timezone: str | None, notes: list[str]) -> np.ndarray:
     if "%z" in pattern or "%Z" in pattern:
         instants = pd.to_datetime(text, format=pattern, errors="coerce", utc=True)
-        return _to_local(instants, timezone, f"the time format {pattern!r} has a zone", notes)
+        return to_local(instants, timezone, f"the time format {pattern!r} has a zone", notes)
     return _naive(pd.to_datetime(text, format=pattern, errors="coerce"), timezone, notes)
 
 
@@ -203,10 +203,10 @@ def _epoch(numbers: pd.Series, time_format: str, timezone: str | None, notes: li
     micro = np.where(ok, us, 0).astype(np.int64)
     instants = pd.Series(pd.to_datetime(micro, unit="us", utc=True))
     instants[~ok] = pd.NaT
-    return _to_local(instants, timezone, "epoch times are UTC instants", notes)
+    return to_local(instants, timezone, "epoch times are UTC instants", notes)
 
 
-def _to_local(instants: pd.Series, timezone: str | None, why: str, notes: list[str]) -> np.ndarray:
+def to_local(instants: pd.Series, timezone: str | None, why: str, notes: list[str]) -> np.ndarray:
     """Zone-aware times -> the wall-clock time of `timezone`, naive; UserError without a time zone."""
     if timezone is None:
         raise UserError(f"{why}: give --timezone (the home's IANA zone, e.g. Europe/Madrid, or UTC) so they can "
