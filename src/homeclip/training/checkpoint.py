@@ -103,6 +103,7 @@ class TrainedModel:
     vocab: object
     meta: dict
     device: str = "cpu"
+    text_backend: str | None = None      # None: the training config's text_backend (auto for old checkpoints)
     _text_encoder: object = field(default=None, repr=False)
 
     @property
@@ -115,7 +116,8 @@ class TrainedModel:
             # After a fallback in training, load the model that was actually used (no hub probe).
             name = used["used"] if used.get("fallback_reason") else self.config["text_model_name"]
             enc = TextEncoder(name, allow_fallback=self.config.get("allow_fallback", True),
-                              cache_dir=self.config.get("text_cache_dir"), device=self.device)
+                              cache_dir=self.config.get("text_cache_dir"), device=self.device,
+                              backend=self.text_backend or self.config.get("text_backend", "auto"))
             self.set_text_encoder(enc)
             if used.get("used") and enc.model_used != used["used"]:
                 raise UserError(f"this checkpoint was trained with text encoder '{used['used']}' but "

@@ -313,7 +313,7 @@ class Trainer:
             from ..encoders.text import TextEncoder
 
             text_encoder = TextEncoder(cfg.text_model_name, allow_fallback=cfg.allow_fallback,
-                                       cache_dir=cfg.text_cache_dir, device=self.device)
+                                       cache_dir=cfg.text_cache_dir, device=self.device, backend=cfg.text_backend)
         self.text_encoder = text_encoder
         if text_encoder.fallback_reason:
             log.warning("text encoder: requested '%s', using '%s' (%s)", cfg.text_model_name,
