@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:0 ...")
     parser.add_argument("--cache-dir", default=None,
                         help="frozen-backbone feature cache (Chronos encoders); default: the one the checkpoint's training used")
+    parser.add_argument("--text-backend", default=None, metavar="BACKEND",
+                        help="how the frozen text model computes: auto, fp32, bf16, openvino-fp32, openvino-bf16 "
+                             "(default: the training config's)")
     parser.add_argument("--no-figures", dest="figures", action="store_false",
                         help="skip the figures (t-SNE takes tens of seconds on large test sets)")
 
@@ -39,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     results = evaluate_checkpoint(args.checkpoint, args.train_data, args.test_data, args.vocab, args.output_dir,
                                   home=args.home, device=args.device,
                                   cfg=EvalConfig(batch_size=args.batch_size, figures=args.figures,
-                                                feature_cache_dir=args.cache_dir))
+                                                feature_cache_dir=args.cache_dir, text_backend=args.text_backend))
     for warning in results["warnings"]:
         print(f"WARNING: {warning}")
     for level in ("l1", "l2"):

@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", default=None, help="cache folder (default $HOMECLIP_CACHE_DIR or ~/.cache/homeclip)")
     parser.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=256)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--text-backend", default=None, metavar="BACKEND",
+                        help="how the frozen text model computes: auto, fp32, bf16, openvino-fp32, openvino-bf16 "
+                             "(default: the training config's)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.search import format_hits, search
 
     result = search(args.checkpoint, args.data, args.query, args.k, cache_dir=args.cache_dir,
-                    batch_size=args.batch_size, device=args.device, progress=not args.json)
+                    batch_size=args.batch_size, device=args.device, progress=not args.json,
+                    text_backend=args.text_backend)
     print(json.dumps(result, indent=2) if args.json else format_hits(result))
     return 0

@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", default=None, metavar="PATH|auto",
                         help="continue from a checkpoint_step_<N>.pt, or 'auto' for the latest one in output_dir")
     parser.add_argument("--device", default=None, help="override device: auto, cpu, cuda, cuda:N")
+    parser.add_argument("--text-backend", default=None, metavar="BACKEND",
+                        help="override text_backend: auto, fp32, bf16, openvino-fp32, openvino-bf16")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -33,7 +35,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
 
     overrides = parse_set(args.set)
     named = {"train_data_path": args.train_data, "val_data_path": args.val_data, "vocab_path": args.vocab,
-             "output_dir": args.output_dir, "device": args.device}
+             "output_dir": args.output_dir, "device": args.device, "text_backend": args.text_backend}
     overrides.update({k: v for k, v in named.items() if v is not None})
     return overrides
 

@@ -106,12 +106,23 @@ class TextEncoder:
                 "stats": dict(self.stats)}
 
     # ----------------------------------------------------------------------------------------- private
+    def compute(self, texts: list[str], bar=None) -> np.ndarray:
+        """Embeddings [len(texts), dim] straight from the model (no cache, no dedupe), in batches of similar
+        token length; `bar` (a tqdm bar) advances per batch."""
+        emb = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return emb
+        tok = self.model.tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)
+        for batch in token_batches([len(ids) for ids in tok["input_ids"]], self.tokens_per_batch):
+            emb[batch] = self._embed([texts[i] for i in batch])
+            if bar is not None:
+                bar.update(len(batch))
+        return emb
+
     def _embed_and_store(self, texts: list[str], progress: bool) -> None:
         from tqdm.auto import tqdm
 
-        lengths = self._token_lengths(texts)
-        order = np.argsort(lengths, kind="stable")        # chunks of similar lengths: batches pad little
-        texts, lengths = [texts[i] for i in order], lengths[order]
+        texts = sorted(texts, key=len)     # chunks of similar lengths: their batches pad little
         show = progress and len(texts) > 1
         if show:
             where = f"cached in {self._store.directory}" if self._store is not None else "not cached (no cache_dir)"
@@ -120,21 +131,13 @@ class TextEncoder:
         with tqdm(total=len(texts), unit="text", desc="embedding texts", disable=not show, smoothing=0.1) as bar:
             for start in range(0, len(texts), CHUNK_TEXTS):
                 chunk = texts[start:start + CHUNK_TEXTS]
-                emb = np.zeros((len(chunk), self.dim), dtype=np.float32)
-                for batch in token_batches(lengths[start:start + CHUNK_TEXTS], self.tokens_per_batch):
-                    emb[batch] = self._embed([chunk[i] for i in batch])
-                    bar.update(len(batch))
+                emb = self.compute(chunk, bar)
                 self._add(chunk, emb)
                 if self._store is not None:
                     self._store.append([_text_key(t) for t in chunk], emb)
                 self.stats["embedded"] += len(chunk)
         if self._store is not None:
             self._store.compact_if_needed()
-
-    def _token_lengths(self, texts: list[str]) -> np.ndarray:
-        """Tokens per text as the model will see them (truncated to its max_seq_length)."""
-        tok = self.model.tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)
-        return np.array([len(ids) for ids in tok["input_ids"]], dtype=np.int64)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """One forward pass over `texts` (a batch of similar length) -> float32 unit rows."""

@@ -183,12 +183,14 @@ def model_from_checkpoint(ckpt: dict, device: str = "cpu"):
     return model.to(device).eval(), Vocab({k: list(v) for k, v in ckpt["vocab"].items()})
 
 
-def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
-    """A TrainedModel from any homeclip checkpoint (best_model.pt, final_model.pt, checkpoint_step_<N>.pt)."""
+def load_model(path: str | Path, device: str = "cpu", text_backend: str | None = None) -> TrainedModel:
+    """A TrainedModel from any homeclip checkpoint (best_model.pt, final_model.pt, checkpoint_step_<N>.pt);
+    `text_backend` overrides the training config's for the frozen text model."""
     ckpt = load_checkpoint(path, device)
     model, vocab = model_from_checkpoint(ckpt, device)
     meta = {"encoder": ckpt["encoder"]["kind"], "encoder_config": ckpt["encoder"]["config"],
             "backbone_info": ckpt.get("backbone_info", {}), "text_encoder": ckpt.get("text_encoder", {}),
             "temperature": ckpt.get("temperature"), "step": ckpt.get("step"), "epoch": ckpt.get("epoch"),
             "checkpoint": str(path), **ckpt.get("meta", {})}
-    return TrainedModel(model=model, config=ckpt["config"], vocab=vocab, meta=meta, device=device)
+    return TrainedModel(model=model, config=ckpt["config"], vocab=vocab, meta=meta, device=device,
+                        text_backend=text_backend)
