@@ -281,7 +281,7 @@ def test_original_script_and_search_cli_with_the_real_text_encoder(tmp_path):
     trainer.train(cfg, data=trainer.TrainData(train, None, build_vocab(ws)), progress=False)
     ckpt = tmp_path / "run" / "best_model.pt"
     env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HOMECLIP_CACHE_DIR": str(tmp_path / "cache"),
-           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT / "src")}   # the tree under test
     out = tmp_path / "eval"
     cmd = [sys.executable, str(ROOT / "src" / "evals" / "evaluate_embeddings.py"), "--checkpoint", str(ckpt),
            "--train_data", str(tmp_path / "syn_train.json"), "--test_data", str(tmp_path / "syn_test.json"),
