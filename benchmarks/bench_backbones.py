@@ -9,7 +9,11 @@ rate (large square matrices, fp32 on the CPU / bf16 on CUDA) measured right befo
 compute-bound peak reached: FLOPs per window = 2 x (weights each token passes through) x tokens + attention
 (time attention per channel; Chronos-2's group attention within the window's own group only).
 Settings tried: windows per forward pass, torch.inference_mode vs no_grad, thread count, fused vs per-channel
-batches (univariate families), eager vs SDPA attention and torch.compile (Chronos-2, full run only).
+batches (univariate families), eager vs SDPA attention and torch.compile (Chronos-2, full run only), and on
+the CPU bfloat16 weights (what `backbone_dtype: auto` picks on CPUs with AVX512_BF16/AMX), put next to the bf16
+matmul rate measured in the same rounds, with its fidelity to fp32: cosine of the pooled features (all of them,
+and only the model-token parts, without loc / log scale) and a linear probe on the windows' labels trained on
+each (accuracy and how often the two probes agree).
 """
 from __future__ import annotations
 
@@ -37,9 +41,9 @@ CLASSES = {"chronos2": Chronos2Backbone, "bolt": BoltBackbone, "t5": T5Backbone}
 NAMES = {"chronos2": "chronos-2 (120M)", "bolt": "chronos-bolt-small", "t5": "chronos-t5-small"}
 
 
-def matmul_rate(device: str, n: int, seconds: float) -> float:
-    """GFLOP/s of torch.matmul on n x n matrices (fp32 on CPU, bf16 on CUDA), best of repeated runs."""
-    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+def matmul_rate(device: str, n: int, seconds: float, dtype: torch.dtype | None = None) -> float:
+    """GFLOP/s of torch.matmul on n x n matrices (default fp32 on CPU, bf16 on CUDA), best of repeated runs."""
+    dtype = dtype or (torch.bfloat16 if device.startswith("cuda") else torch.float32)
     a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
     best, start = 0.0, time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -80,13 +84,14 @@ def flops_per_window(backbone) -> dict:
             "gflop": (N_CHANNELS * per_channel + group) / 1e9}
 
 
-def make_series(n: int) -> torch.Tensor:
-    """n full 50-event windows as 5-channel series."""
+def make_series(n: int, with_labels: bool = False):
+    """n full 50-event windows as 5-channel series (and their activity labels)."""
     windows = random_windowset(n, N_EVENTS, seed=0, min_len=N_EVENTS)
     ds = WindowDataset(windows, build_vocab(windows, split="train"))
     b = ds.get_batch(list(range(n)))
     cfg = SeriesConfig(sensor_vocab_size=ds.vocab.sizes["sensor"], room_vocab_size=ds.vocab.sizes["room"])
-    return build_series(cfg, b["categorical_features"], b["coordinates"], b["time_deltas"], b["mask"])
+    series = build_series(cfg, b["categorical_features"], b["coordinates"], b["time_deltas"], b["mask"])
+    return (series, list(windows.label_l1)) if with_labels else series
 
 
 def embed_with(backbone, series: torch.Tensor, grad_mode: str, per_channel: bool) -> torch.Tensor:
@@ -106,8 +111,9 @@ def embed_with(backbone, series: torch.Tensor, grad_mode: str, per_channel: bool
 
 def measure(backbone, series, *, device, grad_mode="inference_mode", per_channel=False, threads=None,
             rounds=3, peak_n=2048) -> dict:
-    """windows/s of one setting next to the matmul rate, measured in alternating rounds (matmul burst, then
-    one pass over the windows) so that both see the same machine load, threads and clocks."""
+    """windows/s of one setting next to the matmul rate in the backbone's own dtype, measured in alternating
+    rounds (matmul burst, then one pass over the windows) so that both see the same machine load, threads and
+    clocks."""
     default_threads = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
@@ -115,7 +121,7 @@ def measure(backbone, series, *, device, grad_mode="inference_mode", per_channel
         embed_with(backbone, series[:backbone.chunk_size], grad_mode, per_channel)      # warm-up
         peaks, seconds = [], 0.0
         for _ in range(rounds):
-            peaks.append(matmul_rate(device, peak_n if device == "cpu" else 8192, 0.5))
+            peaks.append(matmul_rate(device, peak_n if device == "cpu" else 8192, 0.5, backbone.model.dtype))
             start = time.perf_counter()
             embed_with(backbone, series, grad_mode, per_channel)
             _sync(device)
@@ -125,15 +131,18 @@ def measure(backbone, series, *, device, grad_mode="inference_mode", per_channel
     rate = rounds * series.shape[0] / seconds
     peak = sorted(peaks)[len(peaks) // 2]
     gflop = flops_per_window(backbone)["gflop"]
-    return {"chunk": backbone.chunk_size, "grad_mode": grad_mode, "per_channel": per_channel,
+    return {"chunk": backbone.chunk_size, "dtype": str(backbone.model.dtype).replace("torch.", ""),
+            "grad_mode": grad_mode, "per_channel": per_channel,
             "threads": threads or default_threads, "windows_per_s": rate, "gflop_per_s": rate * gflop,
             "peak_gflop_per_s": peak, "peak_fraction": rate * gflop / peak}
 
 
-def build(family: str, device: str, chunk: int):
+def build(family: str, device: str, chunk: int, dtype: torch.dtype | None = None):
+    """A published-size random-weight backbone (same weights for every call), fp32 on CPU / bf16 on CUDA."""
     pipeline = chronos_pipeline(family, "published")
-    if device != "cpu":
-        pipeline.inner_model.to(device=device, dtype=torch.bfloat16)
+    dtype = dtype or (torch.float32 if device == "cpu" else torch.bfloat16)
+    if device != "cpu" or dtype != torch.float32:
+        pipeline.inner_model.to(device=device, dtype=dtype)
     kwargs = dict(requested=NAMES[family], model_id=NAMES[family], device=device, chunk_size=chunk)
     backbone = CLASSES[family](pipeline, n_channels=N_CHANNELS, n_targets=N_CHANNELS, **kwargs)
     if family != "chronos2":
@@ -154,19 +163,23 @@ def run_family(family: str, device: str, quick: bool, log) -> list[dict]:
         f"{fl['gflop']:.2f} GFLOP/window")
     rows = []
 
-    def record(note: str, **kw):
-        row = measure(backbone, series, device=device, rounds=2 if quick else 4, **kw)
+    def record_row(row: dict, note: str) -> None:
         row.update(family=family, note=note)
         rows.append(row)
         log(f"{note:<34} chunk {row['chunk']:>4}  threads {row['threads']}  {row['windows_per_s']:8.2f} win/s  "
-            f"{row['gflop_per_s']:8.1f} GFLOP/s  peak {row['peak_gflop_per_s']:8.1f}  "
+            f"{row['gflop_per_s']:8.1f} GFLOP/s  {row['dtype']} peak {row['peak_gflop_per_s']:8.1f}  "
             f"-> {100 * row['peak_fraction']:5.1f}% of peak")
+
+    def record(note: str, **kw):
+        record_row(measure(backbone, series, device=device, rounds=2 if quick else 4, **kw), note)
 
     for c in chunks:
         backbone.chunk_size = c
         record("windows per forward pass")
     best = max(rows, key=lambda r: r["peak_fraction"])["chunk"]
     backbone.chunk_size = best
+    if device == "cpu":
+        compare_bf16(backbone, series, quick, record_row, log)
     record("torch.no_grad instead of inference", grad_mode="no_grad")
     if device == "cpu" and torch.get_num_threads() > 1:
         record("one thread", threads=1)
@@ -187,6 +200,62 @@ def run_family(family: str, device: str, quick: bool, log) -> list[dict]:
     return rows
 
 
+def compare_bf16(backbone, series, quick: bool, record_row, log) -> None:
+    """fp32 and bf16 weights at the same chunk size, measured in alternating rounds, plus bf16's fidelity."""
+    bf16 = build(backbone.family, "cpu", backbone.chunk_size, torch.bfloat16)
+    runs = {"fp32 (alternating with bf16)": (backbone, []), "bfloat16 weights": (bf16, [])}
+    for _ in range(2 if quick else 4):
+        for model, parts in runs.values():
+            parts.append(measure(model, series, device="cpu", rounds=1))
+    rows = {}
+    for note, (model, parts) in runs.items():
+        seconds = sum(series.shape[0] / p["windows_per_s"] for p in parts)
+        row = dict(parts[0], windows_per_s=len(parts) * series.shape[0] / seconds,
+                   peak_gflop_per_s=sorted(p["peak_gflop_per_s"] for p in parts)[len(parts) // 2])
+        row["gflop_per_s"] = row["windows_per_s"] * flops_per_window(model)["gflop"]
+        row["peak_fraction"] = row["gflop_per_s"] / row["peak_gflop_per_s"]
+        rows[note] = row
+    fp32_row, row = rows.values()
+    row.update(bf16_fidelity(backbone, bf16, 128 if quick else 256),
+               speedup_vs_fp32=row["windows_per_s"] / fp32_row["windows_per_s"])
+    for note, r in rows.items():
+        record_row(r, note)
+    log(f"{'':<34} bf16 vs fp32: {row['speedup_vs_fp32']:.2f}x; pooled-feature cosine mean {row['cos_mean']:.6f} "
+        f"min {row['cos_min']:.6f} (model tokens only: mean {row['cos_tokens_mean']:.6f} min "
+        f"{row['cos_tokens_min']:.6f}); probe accuracy fp32 {row['probe_fp32']:.3f} bf16 "
+        f"{row['probe_bf16']:.3f}, same prediction for {100 * row['probe_agreement']:.1f}% of windows")
+
+
+def bf16_fidelity(fp32, bf16, n: int) -> dict:
+    """Pooled-feature cosine of the bf16 backbone to the fp32 one on `n` windows, and a linear probe on each."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    series, labels = make_series(n, with_labels=True)
+    a, b = fp32.embed(series).double(), bf16.embed(series).double()
+    # Per channel the features end with loc and log scale (T5: log scale only), which are exact in both.
+    exact = 1 if fp32.family == "t5" else 2
+    per = a.shape[1] // N_CHANNELS
+    tokens = torch.ones(per, dtype=torch.bool)
+    tokens[per - exact:] = False
+    tokens = tokens.repeat(N_CHANNELS)
+    cos = torch.nn.functional.cosine_similarity(a, b, dim=1)
+    cos_tok = torch.nn.functional.cosine_similarity(a[:, tokens], b[:, tokens], dim=1)
+    # labels cycle through the classes window by window: alternate blocks of six so both halves hold every class
+    train = [i for i in range(n) if (i // 6) % 2 == 0]
+    test = [i for i in range(n) if (i // 6) % 2 == 1]
+    preds, accuracy = [], []
+    for feats in (a.numpy(), b.numpy()):
+        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        probe.fit(feats[train], [labels[i] for i in train])
+        preds.append(probe.predict(feats[test]))
+        accuracy.append(float((preds[-1] == [labels[i] for i in test]).mean()))
+    return {"cos_mean": float(cos.mean()), "cos_min": float(cos.min()), "cos_tokens_mean": float(cos_tok.mean()),
+            "cos_tokens_min": float(cos_tok.min()), "probe_fp32": accuracy[0], "probe_bf16": accuracy[1],
+            "probe_agreement": float((preds[0] == preds[1]).mean()), "fidelity_windows": n}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer settings, shorter timings")
@@ -200,11 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for family in args.families.split(","):
         rows += run_family(family, args.device, args.quick, log)
-    log("\nbest per family:")
+    log("\nbest per family and dtype:")
     for family in args.families.split(","):
-        best = max((r for r in rows if r["family"] == family), key=lambda r: r["peak_fraction"])
-        log(f"  {NAMES[family]:<20} {best['windows_per_s']:8.2f} windows/s  {100 * best['peak_fraction']:5.1f}% of "
-            f"the {best['peak_gflop_per_s']:.0f} GFLOP/s matmul rate  ({best['note']}, chunk {best['chunk']})")
+        for dtype in ("float32", "bfloat16"):
+            mine = [r for r in rows if r["family"] == family and r["dtype"] == dtype]
+            if not mine:
+                continue
+            best = max(mine, key=lambda r: r["windows_per_s"])
+            log(f"  {NAMES[family]:<20} {dtype:<9} {best['windows_per_s']:8.2f} windows/s  "
+                f"{100 * best['peak_fraction']:5.1f}% of the {best['peak_gflop_per_s']:.0f} GFLOP/s {dtype} matmul rate"
+                f"  ({best['note']}, chunk {best['chunk']})")
     if args.out:
         Path(args.out).write_text(json.dumps({"device": args.device, "rows": rows}, indent=2))
     return 0

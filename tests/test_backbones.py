@@ -10,6 +10,8 @@ import pytest
 import torch
 from homeclip.testing import CHRONOS_FAMILIES as FAMILIES
 
+from homeclip.encoders import precision
+from homeclip.encoders.precision import resolve_dtype
 from homeclip.encoders.backbones import (BackboneFallbackWarning, StatisticsBackbone, load_backbone, patch_validity,
                                          trim_leading_padding)
 from homeclip.errors import BackendUnavailable, UserError
@@ -77,7 +79,8 @@ def test_family_from_config_not_name_and_frozen(family, tiny_model_dirs, tmp_pat
     assert not bb.model.training
     info = bb.info()
     assert info["family"] == family and info["used"] == str(misleading) and info["fallback_reason"] is None
-    assert len(info["config_hash"]) == 16 and info["dtype"] == "float32"
+    auto, why = resolve_dtype("auto", "cpu")          # bfloat16 on CPUs with native bf16, else float32
+    assert len(info["config_hash"]) == 16 and info["dtype"] == auto and info["dtype_reason"] == why
     per = {"t5": 32 + 1, "bolt": 2 * 32 + 2, "chronos2": 2 * 32 + 2}[family]
     assert bb.feature_dim == info["feature_dim"] == 5 * per
     feats = bb.embed(_series())
@@ -87,7 +90,7 @@ def test_family_from_config_not_name_and_frozen(family, tiny_model_dirs, tmp_pat
 @pytest.mark.parametrize("family", FAMILIES)
 def test_pooling_matches_the_public_embed_api(family, tiny_model_dirs):
     """Recompute the features of one window from the pipeline's own embed(): same tokens, same pooling."""
-    bb = load_backbone(str(tiny_model_dirs[family]), n_channels=3)
+    bb = load_backbone(str(tiny_model_dirs[family]), n_channels=3, dtype="float32")
     x = torch.full((1, 3, 40), NAN)
     x[0, :, -21:] = torch.rand(3, 21)
     x[0, 2, -10:-4] = NAN                      # a hole in one channel
@@ -120,7 +123,8 @@ def test_pooling_matches_the_public_embed_api(family, tiny_model_dirs):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_backbone_batch_and_padding_invariance(family, tiny_model_dirs):
-    bb = load_backbone(str(tiny_model_dirs[family]), n_channels=5, chunk_size=3)    # chunks cut across the batch
+    # float32: exact to 1e-5 (bf16 rounding is larger; its fidelity is tested below)
+    bb = load_backbone(str(tiny_model_dirs[family]), n_channels=5, chunk_size=3, dtype="float32")   # chunks cut across the batch
     s = _series(7, t=50)
     whole = bb.embed(s)
     more_padding = bb.embed(torch.cat([torch.full((7, 5, 30), NAN), s], dim=-1))
@@ -129,6 +133,32 @@ def test_backbone_batch_and_padding_invariance(family, tiny_model_dirs):
         torch.testing.assert_close(bb.embed(s[i:i + 1]), whole[i:i + 1], atol=1e-5, rtol=0)
     perm = torch.tensor([6, 2, 0, 5, 1, 4, 3])
     torch.testing.assert_close(bb.embed(s[perm]), whole[perm], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_bf16_features_match_fp32(family, tiny_model_dirs):
+    fp32 = load_backbone(str(tiny_model_dirs[family]), n_channels=5, dtype="float32")
+    bf16 = load_backbone(str(tiny_model_dirs[family]), n_channels=5, dtype="bfloat16")
+    assert bf16.info()["dtype"] == "bfloat16" and bf16.info()["dtype_reason"] == "requested"
+    assert fp32.info()["config_hash"] == bf16.info()["config_hash"]
+    s = _series(8, t=50)
+    a, b = fp32.embed(s).double(), bf16.embed(s).double()
+    assert b.dtype == torch.float64 and not torch.equal(a, b)
+    # model tokens only: drop each channel's trailing loc / log scale (exact in both)
+    per, exact = a.shape[1] // 5, (1 if family == "t5" else 2)
+    keep = torch.ones(per, dtype=torch.bool)
+    keep[per - exact:] = False
+    keep = keep.repeat(5)
+    cos = torch.nn.functional.cosine_similarity(a[:, keep], b[:, keep], dim=1)
+    assert cos.min() >= 0.999, cos
+
+
+def test_auto_dtype_follows_the_cpus_bf16_support(tiny_model_dirs, monkeypatch):
+    for native, expected in ((False, "float32"), (True, "bfloat16")):
+        monkeypatch.setattr(precision, "fast_bf16", lambda device, n=native: (n, "probe"))
+        bb = load_backbone(str(tiny_model_dirs["bolt"]), n_channels=2)
+        assert (bb.info()["dtype"], bb.info()["dtype_reason"]) == (expected, "auto: probe")
+        assert bb.model.dtype == getattr(torch, expected)
 
 
 def test_chronos2_covariates_join_the_group_but_only_targets_are_pooled(tiny_model_dirs):

@@ -47,7 +47,8 @@ def _inputs(ds, idx, pad_to=None):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_shapes_unit_norm_batch_independence_and_padding_invariance(kind, tiny_model_dirs, data):
-    enc = _encoder(kind, tiny_model_dirs, data.vocab).eval()
+    # float32 backbone: invariance holds to 1e-5 (bf16 rounding is larger; bf16 fidelity: test_backbones)
+    enc = _encoder(kind, tiny_model_dirs, data.vocab, backbone_dtype="float32").eval()
     everything = list(range(len(data)))
     with torch.no_grad():
         full = enc(**_inputs(data, everything))

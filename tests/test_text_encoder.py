@@ -87,7 +87,7 @@ def test_second_run_reads_the_disk_cache_instead_of_encoding(tmp_path, monkeypat
     first = TextEncoder(OFFLINE_NAME, cache_dir=tmp_path)
     emb = first.encode(TEXTS)
     (model_dir,) = [p for p in tmp_path.iterdir()]
-    assert model_dir.name == f"offline-all-MiniLM-L6-v2-{first.identity}"
+    assert model_dir.name == f"offline-all-MiniLM-L6-v2-{first.identity}-{first.backend}"
     assert len(list(model_dir.glob("shard-*.npz"))) == 1
 
     second = TextEncoder(OFFLINE_NAME, cache_dir=tmp_path)
@@ -174,13 +174,15 @@ def test_fallback_off_raises_a_clear_error():
 
 
 def test_bad_settings_are_rejected():
-    with pytest.raises(ValueError, match="batch_size"):
-        TextEncoder(OFFLINE_NAME, batch_size=0)
+    with pytest.raises(ValueError, match="tokens_per_batch"):
+        TextEncoder(OFFLINE_NAME, tokens_per_batch=0)
 
 
-def test_progress_bar_for_large_batches(capsys):
-    enc = TextEncoder(OFFLINE_NAME, batch_size=4)
-    enc.encode([f"progress text {i}" for i in range(6)], progress=True)
-    assert "embedding texts" in capsys.readouterr().err
+def test_progress_bar_per_batch_names_the_distinct_count_and_the_cache(capsys, tmp_path):
+    enc = TextEncoder(OFFLINE_NAME, tokens_per_batch=16, cache_dir=tmp_path)
+    enc.encode([f"progress text {i}" for i in range(6)] * 2, progress=True)
+    err = capsys.readouterr().err
+    assert "embedding 6 distinct texts once" in err and f"cached in {enc._store.directory}" in err
+    assert "embedding texts" in err and "6/6" in err
     enc.encode([f"another text {i}" for i in range(6)], progress=False)
     assert "embedding texts" not in capsys.readouterr().err

@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", default=None,
                         help="frozen-backbone feature cache (Chronos encoders); default $HOMECLIP_CACHE_DIR/features, "
                              "else .cache/homeclip/features (where training puts it by default)")
+    parser.add_argument("--text-backend", default=None, metavar="BACKEND",
+                        help="how the frozen text model computes: auto, fp32, bf16, openvino-fp32, openvino-bf16 "
+                             "(default: the training config's)")
     parser.add_argument("--no-figures", dest="figures", action="store_false",
                         help="skip the figures (t-SNE takes tens of seconds on large test sets)")
     parser.add_argument("--allow-cross-home", action="store_true",
@@ -54,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
                                   home=args.home, device=args.device, allow_cross_home=args.allow_cross_home,
                                   cfg=EvalConfig(batch_size=args.batch_size, figures=args.figures,
                                                  feature_cache_dir=args.cache_dir, residents=args.residents,
+                                                 text_backend=args.text_backend,
                                                  progress=progress_enabled(args.quiet)))
     say(results["headline"])
     for warning in results["warnings"]:

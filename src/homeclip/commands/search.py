@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:0 ... (default cpu)")
     parser.add_argument("--allow-cross-home", action="store_true",
                         help="allow searching another home's windows with this checkpoint (otherwise an error)")
+    parser.add_argument("--text-backend", default=None, metavar="BACKEND",
+                        help="how the frozen text model computes: auto, fp32, bf16, openvino-fp32, openvino-bf16 "
+                             "(default: the training config's)")
     add_quiet_option(parser)
 
 
@@ -35,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     result = search(args.checkpoint, args.data, args.query, args.k, cache_dir=args.cache_dir,
                     batch_size=args.batch_size, device=args.device,
-                    progress=progress_enabled(args.quiet or args.json), allow_cross_home=args.allow_cross_home)
+                    progress=progress_enabled(args.quiet or args.json), allow_cross_home=args.allow_cross_home,
+                    text_backend=args.text_backend)
     if args.json:   # JSON escapes control characters itself
         print(json.dumps(result, indent=2))
     else:

@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the outputs of an earlier run in output_dir (without it, such a folder is refused)")
     parser.add_argument("--device", default=None, help="override device: auto, cpu, cuda, cuda:N")
+    parser.add_argument("--text-backend", default=None, metavar="BACKEND",
+                        help="override text_backend: auto, fp32, bf16, openvino-fp32, openvino-bf16")
     add_quiet_option(parser, "--no-progress")
 
 
@@ -43,7 +45,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
     paths = {key: None if value is None else value[0] if len(value) == 1 else list(value)
              for key, value in (("train_data_path", args.train_data), ("val_data_path", args.val_data),
                                 ("vocab_path", args.vocab))}
-    named = {**paths, "output_dir": args.output_dir, "device": args.device}
+    named = {**paths, "output_dir": args.output_dir, "device": args.device,
+             "text_backend": args.text_backend}
     overrides.update({k: v for k, v in named.items() if v is not None})
     return overrides
 

@@ -28,7 +28,8 @@ from typing import Protocol
 import torch
 
 from ..errors import BackendUnavailable, UserError
-from .hub import check_device, error_summary, locate_model
+from .hub import cached_snapshot, check_device, error_summary, locate_model
+from .precision import resolve_dtype
 
 # Bump when the pooled feature layout changes: it is part of every feature-cache key.
 POOLING_VERSION = 1
@@ -172,6 +173,7 @@ class ChronosBackbone:
         self.chunk_size = chunk_size or DEFAULT_CHUNK["cuda" if device.startswith("cuda") else "cpu"][self.family]
         self.d_model = int(self.model.config.d_model)
         self.feature_dim = n_targets * self.per_channel_dim()
+        self.dtype_reason = "as loaded"     # load_backbone records why this dtype was chosen
         self._info: dict | None = None
 
     def per_channel_dim(self) -> int:
@@ -203,6 +205,7 @@ class ChronosBackbone:
                           "model_id": self.model_id, "config_hash": _config_hash(config),
                           "revision": getattr(config, "_commit_hash", None), "fallback_reason": None,
                           "feature_dim": self.feature_dim, "dtype": str(self.model.dtype).replace("torch.", ""),
+                          "dtype_reason": self.dtype_reason,
                           "device": self.device, "d_model": self.d_model,
                           "n_parameters": sum(p.numel() for p in self.model.parameters())}
         return dict(self._info)
@@ -295,15 +298,17 @@ class Chronos2Backbone(PatchBackbone):
 
 
 def load_backbone(name: str, *, n_channels: int, n_targets: int | None = None, device: str = "cpu",
-                  allow_fallback: bool = True, chunk_size: int | None = None) -> Backbone:
+                  allow_fallback: bool = True, chunk_size: int | None = None, dtype: str = "auto") -> Backbone:
     """The backbone `name` ("statistics", a hub id or a local directory) for series of `n_channels` channels,
-    the first `n_targets` of which are targets (the rest Chronos-2 past covariates)."""
+    the first `n_targets` of which are targets (the rest Chronos-2 past covariates). `dtype` of the frozen
+    weights: "auto" (bfloat16 where the device has native bf16, see `precision`), "float32" or "bfloat16"."""
     n_targets = n_channels if n_targets is None else n_targets
     if name == "statistics":
         return StatisticsBackbone(n_channels)
     check_device(device)
+    dtype, dtype_reason = resolve_dtype(dtype, device)
     try:
-        pipeline, model_id = _load_pipeline(name, device)
+        pipeline, model_id = _load_pipeline(name, device, dtype)
         family = _family(pipeline)
     except Exception as err:  # noqa: BLE001 - any failure to load means "unavailable": fall back or stop
         reason = error_summary(err)
@@ -321,8 +326,10 @@ def load_backbone(name: str, *, n_channels: int, n_targets: int | None = None, d
     if n_targets != n_channels and cls is not Chronos2Backbone:
         raise UserError(f"covariates need a Chronos-2 backbone, but '{name}' is a Chronos-{family} model "
                         "(univariate); turn covariates off")
-    return cls(pipeline, n_channels=n_channels, n_targets=n_targets, requested=name, model_id=model_id,
-               device=device, chunk_size=chunk_size)
+    backbone = cls(pipeline, n_channels=n_channels, n_targets=n_targets, requested=name, model_id=model_id,
+                   device=device, chunk_size=chunk_size)
+    backbone.dtype_reason = dtype_reason
+    return backbone
 
 
 
@@ -339,15 +346,16 @@ def _family(pipeline) -> str:
     raise ValueError(f"{type(pipeline).__name__} has no encoder to embed with (causal Chronos models are unsupported)")
 
 
-def _load_pipeline(name: str, device: str):
+def _load_pipeline(name: str, device: str, dtype: str):
     """Load with chronos.BaseChronosPipeline; fail in seconds, not minutes, when the hub cannot serve `name`."""
     from chronos import BaseChronosPipeline
 
-    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    dtype = getattr(torch, dtype)
     local, local_only = locate_model(name)
     if local is not None:
         return BaseChronosPipeline.from_pretrained(str(local), device_map=device, dtype=dtype), str(local)
-    return BaseChronosPipeline.from_pretrained(name, device_map=device, dtype=dtype,
+    snapshot = cached_snapshot(name) if local_only else None
+    return BaseChronosPipeline.from_pretrained(str(snapshot or name), device_map=device, dtype=dtype,
                                                local_files_only=local_only), name
 
 

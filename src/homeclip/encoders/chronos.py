@@ -32,7 +32,7 @@ class ChronosEncoder(nn.Module):
                  projection_dropout: float = 0.1, *, backbone: str = "chronos", allow_fallback: bool = True,
                  device: str = "cpu", extra_channels: Sequence[str] = (), covariates: bool = False,
                  state_values: Sequence[float] | None = None, event_fields: str = "original",
-                 semantic_channels: str = "activity"):
+                 semantic_channels: str = "activity", backbone_dtype: str = "auto"):
         super().__init__()
         if backbone not in BACKBONE_KINDS:
             raise UserError(f"backbone must be one of {BACKBONE_KINDS}, got {backbone!r}")
@@ -62,10 +62,11 @@ class ChronosEncoder(nn.Module):
         self.projection_dropout = projection_dropout
         self.allow_fallback = allow_fallback
         self.device_name = device
+        self.backbone_dtype = backbone_dtype
         channels = self.series_config.channel_names
         self.backbone = load_backbone("statistics" if backbone == "statistics" else chronos_model_name,
                                       n_channels=len(channels), n_targets=self.series_config.n_targets,
-                                      device=device, allow_fallback=allow_fallback)
+                                      device=device, allow_fallback=allow_fallback, dtype=backbone_dtype)
         self.feature_dim = self.backbone.feature_dim
         # LayerNorm first: pooled tokens, loc and log-scale live on very different scales.
         self.head = nn.Sequential(
@@ -122,7 +123,7 @@ class ChronosEncoder(nn.Module):
                 "sequence_length": self.sequence_length, "projection_dropout": self.projection_dropout,
                 "backbone": "statistics" if fell_back else "chronos", "allow_fallback": self.allow_fallback,
                 "device": self.device_name, "extra_channels": list(self.series_config.extra_channels),
-                "covariates": self.series_config.covariates,
+                "covariates": self.series_config.covariates, "backbone_dtype": self.backbone_dtype,
                 "state_values": None if self.series_config.state_values is None
                 else list(self.series_config.state_values), **semantic}
 

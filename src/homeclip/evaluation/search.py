@@ -132,7 +132,8 @@ def cached_query_embeddings(model_fn: Callable[[], object], checkpoint: str | Pa
 
 def search(checkpoint: str | Path, data: str | Path, queries: str | Sequence[str], k: int = 10, *,
            cache_dir: str | Path | None = None, batch_size: int = 256, device: str = "cpu",
-           progress: bool = True, text_encoder=None, allow_cross_home: bool = False) -> dict:
+           progress: bool = True, text_encoder=None, allow_cross_home: bool = False,
+           text_backend: str | None = None) -> dict:
     """Rank the windows of a split for each free-text query: {"queries": [{"query", "hits"}], "cache_hit", "timings"}.
 
     The model is loaded only when something is not cached. `text_encoder`: an already-loaded frozen text
@@ -153,7 +154,7 @@ def search(checkpoint: str | Path, data: str | Path, queries: str | Sequence[str
             from ..training.checkpoint import load_model
 
             t = time.perf_counter()
-            loaded.append(load_model(checkpoint, device=device))
+            loaded.append(load_model(checkpoint, device=device, text_backend=text_backend))
             if text_encoder is not None:
                 loaded[0].set_text_encoder(text_encoder)
             _ = loaded[0].text_encoder          # load the frozen text model now, so load_model_s says what it cost

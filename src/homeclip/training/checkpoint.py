@@ -130,6 +130,7 @@ class TrainedModel:
     device: str = "cpu"
     text_cache_dir: str | Path | None = None    # None: the default location (paths.cache_dir), never the config's
     classifier: object = None          # supervised runs: the LabelHead (training/supervised.py), else None
+    text_backend: str | None = None      # None: the training config's text_backend (auto for old checkpoints)
     _text_encoder: object = field(default=None, repr=False)
 
     @property
@@ -144,7 +145,8 @@ class TrainedModel:
             from ..paths import cache_dir
 
             enc = TextEncoder(name, allow_fallback=self.config.get("allow_fallback", True),
-                              cache_dir=cache_dir("text", self.text_cache_dir), device=self.device)
+                              cache_dir=cache_dir("text", self.text_cache_dir), device=self.device,
+                              backend=self.text_backend or self.config.get("text_backend", "auto"))
             self.set_text_encoder(enc)
             if used.get("used") and enc.model_used != used["used"]:
                 raise UserError(f"this checkpoint was trained with text encoder '{used['used']}' but "
@@ -212,10 +214,12 @@ def model_from_checkpoint(ckpt: dict, device: str = "cpu"):
     return model.to(device).eval(), Vocab({k: list(v) for k, v in ckpt["vocab"].items()})
 
 
-def load_model(path: str | Path, device: str = "cpu", *, text_cache_dir: str | Path | None = None) -> TrainedModel:
+def load_model(path: str | Path, device: str = "cpu", *, text_cache_dir: str | Path | None = None,
+               text_backend: str | None = None) -> TrainedModel:
     """A TrainedModel from any homeclip checkpoint (best_model.pt, final_model.pt, checkpoint_step_<N>.pt).
 
-    `text_cache_dir`: where caption embeddings are cached (None: the default rule of `paths.cache_dir`)."""
+    `text_cache_dir`: where caption embeddings are cached (None: the default rule of `paths.cache_dir`);
+    `text_backend` overrides the training config's for the frozen text model."""
     ckpt = load_checkpoint(path, device, complete=True)
     model, vocab = model_from_checkpoint(ckpt, device)
     meta = {"encoder": ckpt["encoder"]["kind"], "encoder_config": ckpt["encoder"]["config"],
@@ -228,4 +232,4 @@ def load_model(path: str | Path, device: str = "cpu", *, text_cache_dir: str | P
 
         classifier = LabelHead.from_entry(ckpt["classifier"]).to(device)
     return TrainedModel(model=model, config=ckpt["config"], vocab=vocab, meta=meta, device=device,
-                        text_cache_dir=text_cache_dir, classifier=classifier)
+                        text_cache_dir=text_cache_dir, classifier=classifier, text_backend=text_backend)

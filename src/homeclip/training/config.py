@@ -77,6 +77,8 @@ class TrainConfig:
     feature_cache: bool = True           # frozen backbone: compute features once, train the head on the cache
     feature_cache_dir: str = ""          # "": $HOMECLIP_CACHE_DIR/features, else .cache/homeclip/features
     text_cache_dir: str = ""             # "": $HOMECLIP_CACHE_DIR/text, else .cache/homeclip/text
+    text_backend: str = "auto"           # how the frozen text model computes: auto | fp32 | bf16 | openvino-*
+    backbone_dtype: str = "auto"         # frozen Chronos weights: auto (bf16 where native) | float32 | bfloat16
     seed: int = 0
     device: str = "auto"                 # auto | cpu | cuda | cuda:N
     amp_dtype: str = "bfloat16"          # float16 adds a gradient scaler
@@ -151,6 +153,9 @@ def _check_type(name: str, value: Any) -> Any:
 
 def _range_problems(cfg: TrainConfig) -> list[tuple[str, str, Any]]:
     """(key, what was expected, what was found) for every out-of-range value."""
+    from ..encoders.precision import DTYPES as FROZEN_DTYPES     # imports torch: only when validating
+    from ..encoders.text_backends import BACKENDS as TEXT_BACKENDS
+
     checks: list[tuple[str, bool, str]] = [
         ("projection_hidden_dim", cfg.projection_hidden_dim >= 1, ">= 1"),
         ("projection_dropout", 0.0 <= cfg.projection_dropout < 1.0, "in [0, 1)"),
@@ -179,6 +184,8 @@ def _range_problems(cfg: TrainConfig) -> list[tuple[str, str, Any]]:
         ("backbone", cfg.backbone in BACKBONES, f"one of {list(BACKBONES)}"),
         ("device", bool(_DEVICE.match(cfg.device)), "auto, cpu, cuda or cuda:N"),
         ("amp_dtype", cfg.amp_dtype in AMP_DTYPES, f"one of {list(AMP_DTYPES)}"),
+        ("text_backend", cfg.text_backend in TEXT_BACKENDS, f"one of {list(TEXT_BACKENDS)}"),
+        ("backbone_dtype", cfg.backbone_dtype in FROZEN_DTYPES, f"one of {list(FROZEN_DTYPES)}"),
         ("eval_batch_size", cfg.eval_batch_size >= 1, ">= 1"),
         ("hard_negative_memory_size", cfg.hard_negative_memory_size >= 1, ">= 1"),
         ("hard_negative_ratio", 0.0 < cfg.hard_negative_ratio <= 64.0, "in (0, 64]"),

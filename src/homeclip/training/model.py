@@ -68,7 +68,7 @@ def build_sensor_encoder(cfg: TrainConfig, vocab: Vocab, device: str = "cpu") ->
                    output_dim=cfg.output_dim, sequence_length=cfg.sequence_length,
                    projection_dropout=cfg.projection_dropout, backbone=cfg.backbone,
                    allow_fallback=cfg.allow_fallback, device=device, extra_channels=extra,
-                   covariates=cfg.covariates,
+                   covariates=cfg.covariates, backbone_dtype=cfg.backbone_dtype,
                    state_values=state_signs(vocab.tokens["state"]) if "state" in extra and not semantic else None,
                    event_fields=cfg.event_fields, semantic_channels=cfg.semantic_channels)
     kwargs = dict(cfg.transformer)

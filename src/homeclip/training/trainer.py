@@ -287,7 +287,8 @@ class Trainer:
             from ..encoders.text import TextEncoder
 
             text_encoder = TextEncoder(cfg.text_model_name, allow_fallback=cfg.allow_fallback,
-                                       cache_dir=cache_dir("text", cfg.text_cache_dir), device=self.device)
+                                       cache_dir=cache_dir("text", cfg.text_cache_dir), device=self.device,
+                                       backend=cfg.text_backend)
         self.text_encoder = text_encoder   # a fallback was announced once, by the encoder itself
         show = self.progress and self.dist.is_main
         emb = self._main_first(lambda: text_encoder.encode(self.captions.texts, progress=show))
