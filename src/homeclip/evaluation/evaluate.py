@@ -13,7 +13,7 @@ import datetime as _dt
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -272,8 +272,6 @@ def evaluate_checkpoint(checkpoint: str | Path, train_data: str | Path, test_dat
     checkpoint = Path(checkpoint)
     model = load_model(checkpoint, device=device, text_cache_dir=cfg.text_cache_dir,
                        text_backend=cfg.text_backend)   # missing: a UserError
-    if cfg.feature_cache_dir is None and (model.config or {}).get("feature_cache_dir"):
-        cfg = replace(cfg, feature_cache_dir=model.config["feature_cache_dir"])
     if text_encoder is not None:
         model.set_text_encoder(text_encoder)
     train, test = load_split(train_data), load_split(test_data)
