@@ -7,7 +7,10 @@ A constraint names a time range (local clock hours, wrapping past midnight) and 
   leave_room  within the range, an event in a `room` room is directly followed by an event in another room;
   exit_door   within the range, a door sensor of an entrance room (ENTRANCE_WORDS) fires less than 60 s after a
               motion event: the resident walked to the door from inside (coming home, the door fires first).
-The planted queries and their constraints were written down before any model was measured on them.
+The planted queries and their constraints were written down before any model was measured on them; their hours
+are the documented time phrases of the captions (`data.captions.daytime.PHRASE_HOURS`: "late at night" 22-05,
+"in the afternoon" 12-17, "in the evening" 17-22, ...), so captions and judge share one definition. (Until the
+phrases were documented, "in the afternoon" was judged as 12-18 and "in the evening" as 17-23.)
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.captions.daytime import PHRASE_HOURS
 from ..data.windows import WindowSet
 
 RULES = ("room", "leave_room", "exit_door")
@@ -50,12 +54,13 @@ class Constraint:
 # Written before measuring; each pairs a room (or door) with a time of day, and two ask for the kitchen at
 # different times so that the time of day has to be read, not just the room.
 PLANTED_QUERIES = (
-    Constraint("in the kitchen late at night", "room", "kitchen", (22.0, 5.0)),
-    Constraint("getting up in the early morning", "leave_room", "bedroom", (5.0, 8.0)),
-    Constraint("leaving the house in the afternoon", "exit_door", "", (12.0, 18.0)),
-    Constraint("in the bathroom in the middle of the night", "room", "bath", (0.0, 5.0)),
-    Constraint("in the kitchen in the morning", "room", "kitchen", (5.0, 12.0)),
-    Constraint("in the living room in the evening", "room", "living", (17.0, 23.0)),
+    Constraint("in the kitchen late at night", "room", "kitchen", PHRASE_HOURS["late at night"]),
+    Constraint("getting up in the early morning", "leave_room", "bedroom", PHRASE_HOURS["early in the morning"]),
+    Constraint("leaving the house in the afternoon", "exit_door", "", PHRASE_HOURS["in the afternoon"]),
+    Constraint("in the bathroom in the middle of the night", "room", "bath",
+               PHRASE_HOURS["in the middle of the night"]),
+    Constraint("in the kitchen in the morning", "room", "kitchen", PHRASE_HOURS["in the morning"]),
+    Constraint("in the living room in the evening", "room", "living", PHRASE_HOURS["in the evening"]),
 )
 
 
