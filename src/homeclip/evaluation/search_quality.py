@@ -5,8 +5,11 @@ A constraint names a time range (local clock hours, wrapping past midnight) and 
   room        at least `min_events` of the window's events are in a room whose name holds `room`, within the range
               (3, so that one spurious motion trigger, an ON/OFF pair, never counts);
   leave_room  within the range, an event in a `room` room is directly followed by an event in another room;
-  exit_door   within the range, a door sensor of an entrance room (ENTRANCE_WORDS) fires less than 60 s after a
-              motion event: the resident walked to the door from inside (coming home, the door fires first).
+  exit_door   within the range, a door sensor of an entrance room (ENTRANCE_WORDS) opens (an "on" state: OPEN, ON)
+              less than 60 s after a motion event strictly before it: the resident walked to the door from inside
+              (coming home, the door opens first; its closing may coincide with the first motion inside, so only
+              openings count -- until this was fixed, a return whose CLOSE shared a timestamp with the arrival
+              motion counted as leaving).
 The planted queries and their constraints were written down before any model was measured on them; their hours
 are the documented time phrases of the captions (`data.captions.daytime.PHRASE_HOURS`: "late at night" 22-05,
 "in the afternoon" 12-17, "in the evening" 17-22, ...), so captions and judge share one definition. (Until the
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.captions.daytime import PHRASE_HOURS
+from ..data.taxonomy import state_sign
 from ..data.windows import WindowSet
 
 RULES = ("room", "leave_room", "exit_door")
@@ -92,6 +96,9 @@ def satisfies(windows: WindowSet, constraint: Constraint, part: str = "both") ->
     entrance = np.array([any(w in str(r) for w in ENTRANCE_WORDS) for r in room_cats] + [False])
     is_door = np.array([str(t) == "door" for t in type_cats] + [False])
     is_motion = np.array([str(t) == "motion" for t in type_cats] + [False])
+    states = windows.categories.get("state")
+    opens = (np.array([state_sign(s) == "on" for s in states] + [False]) if states is not None and
+             "state" in windows.codes else None)
     for i in range(len(windows)):
         m = windows.mask[i]
         t_us = windows.time[i][m]
@@ -104,9 +111,11 @@ def satisfies(windows: WindowSet, constraint: Constraint, part: str = "both") ->
             out[i] = bool((here[:-1] & ~here[1:] & when[:-1] & when[1:]).any())
         else:
             door = is_door[types] & entrance[rooms] & when
+            if opens is not None:
+                door &= opens[windows.codes["state"][i][m]]
             motion_t = t_us[is_motion[types]]
             for t in t_us[door]:
-                before = motion_t[(motion_t <= t) & (motion_t >= t - _DOOR_AFTER_MOTION_S * _US_PER_S)]
+                before = motion_t[(motion_t < t) & (motion_t >= t - _DOOR_AFTER_MOTION_S * _US_PER_S)]
                 if before.size:
                     out[i] = True
                     break
