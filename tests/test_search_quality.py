@@ -16,15 +16,17 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "training" / "milan"
 DAY0 = np.datetime64("2024-01-01T00:00:00", "us").astype(np.int64)
 
 
-def windows_with(events: list[list[tuple[str, str, float]]]):
-    """A WindowSet whose window i holds exactly events[i]: (room, sensor type, hour of day) each."""
+def windows_with(events: list[list[tuple]]):
+    """A WindowSet whose window i holds exactly events[i]: (room, sensor type, hour of day[, state]) each (state
+    ON unless given)."""
     ws = random_windowset(n=len(events), seq_len=10, seed=0)
-    rooms, types = ws.categories["room"], ws.categories["sensor_type"]
+    rooms, types, states = ws.categories["room"], ws.categories["sensor_type"], ws.categories["state"]
     ws.mask[:] = False
     for i, evs in enumerate(events):
-        for j, (room, kind, hour) in enumerate(evs):
+        for j, (room, kind, hour, *state) in enumerate(evs):
             ws.codes["room"][i, j] = rooms.index(room)
             ws.codes["sensor_type"][i, j] = types.index(kind)
+            ws.codes["state"][i, j] = states.index(state[0] if state else "ON")
             ws.time[i, j] = DAY0 + int(hour * 3600e6)
             ws.mask[i, j] = True
     return ws
@@ -62,9 +64,12 @@ def test_leave_room_and_exit_door_rules():
         [("living_room", "motion", 14.0), ("entrance", "motion", 14.0), ("entrance", "door", 14.005)],  # leaves
         [("entrance", "door", 14.0), ("entrance", "motion", 14.01)],                             # comes home
         [("entrance", "motion", 9.0), ("entrance", "door", 9.005)],                              # leaves, morning
+        # comes home: the door opens, then closes at the very moment the first motion inside fires
+        [("entrance", "door", 14.0), ("entrance", "door", 14.002, "OFF"), ("entrance", "motion", 14.002)],
+        [("entrance", "motion", 14.0), ("entrance", "door", 14.005, "OFF")],   # only a closing after motion
     ])
-    assert satisfies(ws, up).tolist() == [True, False, False, False, False, False]
-    assert satisfies(ws, leave).tolist() == [False, False, False, True, False, False]
+    assert satisfies(ws, up).tolist() == [True, False, False, False, False, False, False, False]
+    assert satisfies(ws, leave).tolist() == [False, False, False, True, False, False, False, False]
 
 
 def test_precision_and_scores():

@@ -1,7 +1,8 @@
 """Rule-based captions for windows, built from the events only (never from labels).
 
 Each window gets four caption styles:
-  long_natural      three varied English descriptions (time, rooms in order, objects, doors, pauses, pace)
+  long_natural      three varied English descriptions (time, activity cues, rooms in order, objects, doors,
+                    pauses, pace)
   long_structured   one fixed-template description with exact figures
   short_natural     one or two short English phrases
   short_structured  one fixed-template summary
@@ -14,12 +15,13 @@ import random
 
 from ..homes import Home
 from ..windows import WindowSet
-from .phrases import DAYS, TIME_OF_DAY, duration_phrase, humanise_room, time_of_day
+from .daytime import DAY_PARTS, PHRASE_HOURS, day_part
+from .phrases import DAYS, duration_phrase, humanise_room, time_of_day
 from .styles import long_structured, natural, short_structured
 from .summary import WindowSummary, summarise_windows
 
-__all__ = ["DAYS", "STYLES", "TIME_OF_DAY", "WindowSummary", "caption_windows", "duration_phrase", "humanise_room",
-           "summarise_windows", "time_of_day"]
+__all__ = ["DAYS", "DAY_PARTS", "PHRASE_HOURS", "STYLES", "WindowSummary", "caption_windows", "day_part",
+           "duration_phrase", "humanise_room", "summarise_windows", "time_of_day"]
 
 STYLES = ("long_natural", "long_structured", "short_natural", "short_structured")
 

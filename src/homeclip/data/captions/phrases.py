@@ -1,14 +1,14 @@
-"""Caption wording: time-of-day buckets, numbers and durations in words, room and detail phrases, articles.
+"""Caption wording: clock times, numbers and durations in words, room and detail phrases, object verbs,
+articles. (The parts of the day are in daytime.py.)
 
 Pure string helpers shared by the window summaries and the caption styles."""
 from __future__ import annotations
 
 import re
 
+from .daytime import day_part
+
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-# (first hour, bucket name); a bucket runs until the next one starts.
-TIME_OF_DAY = ((0, "night"), (5, "early morning"), (8, "morning"), (12, "midday"), (14, "afternoon"),
-               (17, "evening"), (21, "late evening"))
 _UNKNOWN_ROOMS = {"", "unknown", "unk", "other", "none", "nan"}
 _ROOM_WORDS = {"rm": "room", "aisle": "hallway"}
 _ROOM_ALONE = {"living": "living room", "dining": "dining room"}
@@ -25,16 +25,37 @@ KIND_NOUNS = {"bed": "bed", "toilet": "toilet", "shower_bath": "shower", "sink_t
               "seat": "seat", "tv_media": "TV", "desk": "desk", "medicine": "medicine cabinet",
               "appliance": "appliance", "table": "table"}
 _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+# What an object sensor's activation says, by sensor type then by kind (a contact on a fridge opens it, a flow
+# sensor on a toilet flushes it, a mat on a seat means someone sits on it).
+_TYPE_KIND_VERBS = {("flow", "toilet"): "flushed", ("flow", "shower_bath"): "turned on",
+                    ("flow", "sink_tap"): "turned on", ("pressure", "bed"): "lies on", ("pressure", "seat"): "sits on"}
+_TYPE_VERBS = {"door": "opened", "item": "moved", "electric": "switched on", "power": "switched on",
+               "pressure": "pressed"}
+_KIND_VERBS = {"stove": "switched on", "microwave": "switched on", "tv_media": "switched on",
+               "appliance": "switched on", "light": "switched on", "shower_bath": "turned on",
+               "sink_tap": "turned on", "fridge": "opened", "cupboard": "opened", "medicine": "opened"}
+# Verbs said of the person ("someone sits on the sofa"), not of the object ("the fridge is opened").
+PERSON_VERBS = frozenset({"lies on", "sits on"})
 
 
 # ----------------------------------------------------------------------------------------------- wording
 def time_of_day(hour: int) -> str:
-    """The time-of-day bucket of an hour (0-23), e.g. 7 -> "early morning"."""
-    name = TIME_OF_DAY[0][1]
-    for first, bucket in TIME_OF_DAY:
-        if hour >= first:
-            name = bucket
-    return name
+    """The name of the part of the day of an hour (0-23), e.g. 7 -> "early morning" (daytime.DAY_PARTS)."""
+    return day_part(hour).name
+
+
+def clock_text(hour: int, minute: int) -> str:
+    """'7:42 am', '12:05 pm'."""
+    return f"{hour % 12 or 12}:{minute:02d} {'am' if hour < 12 else 'pm'}"
+
+
+def thing_verb(sensor_type: str, kind: str) -> str:
+    """What an object sensor's activation does to its object: 'opened', 'flushed', 'switched on', 'sits on'..."""
+    if (sensor_type, kind) in _TYPE_KIND_VERBS:
+        return _TYPE_KIND_VERBS[sensor_type, kind]
+    if sensor_type in ("door", "item") or (sensor_type in _TYPE_VERBS and kind not in _KIND_VERBS):
+        return _TYPE_VERBS[sensor_type]
+    return _KIND_VERBS.get(kind, "used")
 
 
 def number_word(n: int) -> str:

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import random
 
-from .phrases import (article, duration_phrase, join_words, number_word, plural, sentence,
-                      short_duration, times_word)
+from .cue_words import cue_sentences, cue_short, cues_structured, part_phrase, when_phrase
+from .daytime import around_clock, day_part
+from .phrases import (
+    PERSON_VERBS,
+    article,
+    duration_phrase,
+    join_words,
+    number_word,
+    plural,
+    sentence,
+    short_duration,
+    times_word,
+)
 from .summary import WindowSummary
 
 N_LONG_NATURAL = 3
 LONG_PAUSE_S = 300.0          # a gap inside a window at least this long is described as a pause
 QUIET_BEFORE_S = 1800.0       # silence before the window worth mentioning
 MAX_ROUTE_SHOWN = 8           # runs listed in the structured trajectory
+SPAN_S = 1200.0               # a window this long reaching into another part of the day says its clock span
 
 
 # ------------------------------------------------------------------------------------ structured style
@@ -23,30 +35,22 @@ def long_structured(s: WindowSummary) -> str:
     objects = ", ".join(f"{t.text} x{c}" for t, c in s.things if t.kind != "door" and c > 0) or "none"
     doors = ", ".join(f"{t.text} opened x{c}" if c else f"{t.text} closed"
                       for t, c in s.things if t.kind == "door") or "none"
-    return (f"Start: {s.weekday} {s.hour:02d}:{s.minute:02d} ({s.tod}). Duration: {short_duration(s.duration_s)}. "
+    observed = cues_structured(s.cues)
+    return (f"Start: {s.start_weekday} {s.hour:02d}:{s.minute:02d}. Time of day: {s.part.phrase} "
+            f"({around_clock(s.mid_hour, s.mid_minute)}). Duration: {short_duration(s.duration_s)}. "
             f"Events: {s.n_events} ({s.per_minute:.1f} per min). Rooms: {route}. Sensors: {objects}. "
-            f"Doors: {doors}. Longest pause: {short_duration(s.longest_pause_s)}.")
+            f"Doors: {doors}. Longest pause: {short_duration(s.longest_pause_s)}."
+            + (f" Observed: {observed}." if observed else ""))
 
 
 def short_structured(s: WindowSummary) -> str:
     rooms = ", ".join(dict.fromkeys(s.main_route)) or "unknown"
-    return f"{s.weekday} {s.tod} | {rooms} | {short_duration(s.duration_s)} | {s.n_events} events"
+    cues = "".join(f" | {c}" for c in dict.fromkeys(c.kind.replace("_", " ") for c in s.cues))
+    return f"{s.weekday} {s.part.phrase} | {rooms} | {short_duration(s.duration_s)} | {s.n_events} events{cues}"
 
 
 # --------------------------------------------------------------------------------------- natural style
 _WHO = ("the resident", "someone", "a person", "the occupant")
-# The weekday and time-of-day bucket said two ways ({d} is the weekday); the first also ends short captions.
-_DAY_PARTS = {
-    "night": ("in the early hours of {d}", "during the night, early on {d}"),
-    "early morning": ("early on {d} morning", "early in the morning on {d}"),
-    "morning": ("on {d} morning", "in the morning on {d}"),
-    "midday": ("around midday on {d}", "at midday on {d}"),
-    "afternoon": ("on {d} afternoon", "in the afternoon on {d}"),
-    "evening": ("on {d} evening", "in the evening on {d}"),
-    "late evening": ("late on {d} evening", "late in the evening on {d}"),
-}
-_TOD_ADVERB = {"night": "during the night", "early morning": "early in the morning", "midday": "around midday",
-               "late evening": "late in the evening"}
 
 
 def _pace(s: WindowSummary, rng: random.Random) -> str:
@@ -54,11 +58,16 @@ def _pace(s: WindowSummary, rng: random.Random) -> str:
 
 
 def _when(s: WindowSummary, rng: random.Random) -> str:
-    """A time phrase that can open a sentence: 'on Monday morning', 'at 7:42 am on Monday', ..."""
-    k = rng.randrange(4)
-    if k < 2:
-        return _DAY_PARTS[s.tod][k].format(d=s.weekday)
-    return f"{'at' if k == 2 else 'starting at'} {s.clock} on {s.weekday}"
+    """A time phrase that can open a sentence, always with a part of the day: 'late at night on Monday',
+    'on Monday, early in the morning', 'in the evening on Monday, around 8 pm', 'at 7:42 am on Monday, ...'."""
+    phrase, k = part_phrase(s.part, rng), rng.randrange(4)
+    if k == 0:
+        return f"{phrase} on {s.weekday}"
+    if k == 1:
+        return f"on {s.weekday}, {phrase}"
+    if k == 2 or day_part(s.hour) != s.part:
+        return f"{phrase} on {s.weekday}, {around_clock(s.mid_hour, s.mid_minute)}"
+    return f"at {s.clock} on {s.start_weekday}, {phrase}"
 
 
 def _movement(s: WindowSummary, rng: random.Random, who: str) -> str:
@@ -98,7 +107,8 @@ def _minor_rooms(s: WindowSummary) -> list[str]:
 
 def _objects_sentence(s: WindowSummary, rng: random.Random, who: str) -> str:
     motion = [t for t, _ in sorted(s.things, key=lambda tc: -tc[1]) if t.kind == "motion"]
-    used = [(t, c) for t, c in s.things if t.kind == "object" and c > 0]
+    used = [(t, c) for t, c in s.things if t.kind == "object" and c > 0 and t.verb not in PERSON_VERBS]
+    seated = [(t, c) for t, c in s.things if t.kind == "object" and c > 0 and t.verb in PERSON_VERBS]
     parts = []
     if motion:
         taken = {w for t in motion for w in t.text.split()}     # never "by the hall by the living room"
@@ -110,6 +120,8 @@ def _objects_sentence(s: WindowSummary, rng: random.Random, who: str) -> str:
         parts.append(rng.choice(options if len(places) > len(nouns[:1]) else options + (f"{who} passes {where}",)))
     if used:
         parts.append(join_words([f"{t.noun} is {t.verb} {times_word(c)}" for t, c in used[:3]]))
+    if seated:
+        parts.append(f"{who} " + join_words([f"{t.verb} {t.noun} {times_word(c)}" for t, c in seated[:2]]))
     return " ".join(sentence(p) for p in parts)
 
 
@@ -152,8 +164,17 @@ def _pace_sentence(s: WindowSummary, rng: random.Random) -> str:
     return sentence(f"it is {article(adj)} {adj} stretch of {dur} with {plural(s.n_events, 'sensor event')}")
 
 
+def _span_sentence(s: WindowSummary, rng: random.Random) -> str:
+    """'It runs from 9:50 pm to 11:15 pm.' for a window of SPAN_S or more that reaches into another part of the day."""
+    if s.duration_s < SPAN_S or day_part(s.hour) == day_part(s.end_hour):
+        return ""
+    return sentence(rng.choice((f"it runs from {s.clock} to {s.end_clock}",
+                                f"it lasts from {s.clock} until {s.end_clock}")))
+
+
 def _extras(s: WindowSummary, rng: random.Random, who: str, *, pace: bool) -> list[str]:
-    parts = [_objects_sentence(s, rng, who), _doors_sentence(s, rng), _pause_sentence(s, rng, who)]
+    parts = [*cue_sentences(s.cues, rng, who), _span_sentence(s, rng), _objects_sentence(s, rng, who),
+             _doors_sentence(s, rng), _pause_sentence(s, rng, who)]
     if pace:
         parts.append(_pace_sentence(s, rng))
     minor = _minor_rooms(s)
@@ -184,8 +205,8 @@ def _plan_pace(s: WindowSummary, rng: random.Random) -> str:
 
 def _plan_clock(s: WindowSummary, rng: random.Random) -> str:
     who = rng.choice(_WHO)
-    head = sentence(f"starting at {s.clock} on {s.weekday} and lasting {s.duration_text}, "
-                     f"{_movement(s, rng, who)}")
+    head = sentence(f"starting at {s.clock} on {s.start_weekday}, {part_phrase(day_part(s.hour), rng)}, and lasting "
+                     f"{s.duration_text}, {_movement(s, rng, who)}")
     return " ".join([head, *_extras(s, rng, who, pace=True)])
 
 
@@ -202,7 +223,7 @@ _PLANS = (_plan_narrative, _plan_duration, _plan_pace, _plan_clock, _plan_shuffl
 
 def _short_natural(s: WindowSummary, rng: random.Random) -> list[str]:
     route = s.route_nouns
-    when = _TOD_ADVERB.get(s.tod, f"in the {s.tod}")
+    when = part_phrase(s.part, rng)
     if not route:
         where = "somewhere in the home"
     elif len(route) == 1:
@@ -212,13 +233,15 @@ def _short_natural(s: WindowSummary, rng: random.Random) -> list[str]:
     else:
         where = f"from {route[0]} to {route[-1]}"
     options = [
-        f"{s.duration_text} of {_pace(s, rng)} activity {where}",
+        f"{s.duration_text} of {_pace(s, rng)} activity {where} {when}",
         f"{rng.choice(('movement', 'activity'))} {where} {when}",
-        f"{rng.choice(_WHO)} moving {where} {_DAY_PARTS[s.tod][0].format(d=s.weekday)}",
+        f"{rng.choice(_WHO)} moving {where} {when_phrase(s.part, s.weekday, rng)}",
     ]
     doors = [t for t, c in s.things if t.kind == "door" and c > 0]
     if doors:
         options.append(f"{doors[0].noun} opens {when}")
+    if s.cues:      # what the person does comes first when the events show it
+        return [sentence(cue_short(s.cues, rng, rng.choice(_WHO))), sentence(rng.choice(options))]
     return [sentence(p) for p in rng.sample(options, 2)]
 
 

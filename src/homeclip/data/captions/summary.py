@@ -1,17 +1,29 @@
 """Window summaries: what the captions of each window can say (time, rooms in order, dwell, notable sensors,
-pauses, pace), computed from the events only, vectorised over the whole set."""
+pauses, pace, activity cues), computed from the events only, vectorised over the whole set."""
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from ..homes import Home, SensorInfo
+from ..taxonomy import OBJECT_KINDS, ROOM_TYPES, UNKNOWN, infer_kind, infer_room_type
 from ..windows import WindowSet, dow_codes
-from .phrases import (DAYS, KIND_NOUNS, PREPOSITIONS, ROOM_TYPE_NOUNS, clean_detail, duration_phrase, humanise_room,
-                      time_of_day)
+from .cues import Cue, WindowEvents, find_cues
+from .daytime import DayPart, day_part
+from .phrases import (
+    DAYS,
+    KIND_NOUNS,
+    PREPOSITIONS,
+    ROOM_TYPE_NOUNS,
+    clean_detail,
+    clock_text,
+    duration_phrase,
+    humanise_room,
+    thing_verb,
+)
 
 _US = 1_000_000
 _ACTIVE_STATES = {"ON", "OPEN", "ABSENT", "PRESENT", "PRESSED", "TRUE", "1"}
@@ -28,7 +40,7 @@ class _Thing:
 
     text: str              # 'fridge', 'entrance door', 'near the nightstand' (no leading article)
     kind: str              # "motion" | "door" | "object"
-    verb: str = "used"     # objects: "used", "opened" (a contact on a fridge or cupboard), "flushed" (a toilet)
+    verb: str = "used"     # objects: phrases.thing_verb ("opened", "flushed", "switched on", "sat on", ...)
 
     @property
     def prepositional(self) -> bool:
@@ -58,18 +70,23 @@ def _thing_of(info: SensorInfo, room: str | None) -> _Thing | None:
         if kind != "door":
             return None
         text = f"door in the {room}" if room else "door"
-    return _Thing(text=text, kind=kind, verb="opened" if kind == "object" and info.type == "door" else "used")
+    return _Thing(text=text, kind=kind, verb=thing_verb(info.type, info.kind) if kind == "object" else "used")
 
 
 @dataclass
 class _SensorTable:
-    """Per sensor category code: room index, notable-thing index (-1 when none), skipped flag."""
+    """Per sensor category code (last slot: padding): room index, notable-thing index (-1 when none), skipped
+    flag, taxonomy room type and kind (indices into ROOM_TYPES / OBJECT_KINDS), motion and pressure-mat flags."""
 
     rooms: list[str]
     things: list[_Thing]
     room_of: np.ndarray
     thing_of: np.ndarray
     skipped: np.ndarray
+    room_type_of: np.ndarray
+    kind_of: np.ndarray
+    motion: np.ndarray
+    pressure: np.ndarray
 
 
 def _sensor_table(windows: WindowSet, home: Home) -> _SensorTable:
@@ -79,9 +96,17 @@ def _sensor_table(windows: WindowSet, home: Home) -> _SensorTable:
     room_of = np.full(len(sensors) + 1, -1, dtype=np.int32)     # last slot: padding (code -1)
     thing_of = np.full(len(sensors) + 1, -1, dtype=np.int32)
     skipped = np.zeros(len(sensors) + 1, dtype=bool)
+    room_type_of = np.full(len(sensors) + 1, ROOM_TYPES.index(UNKNOWN), dtype=np.int32)
+    kind_of = np.full(len(sensors) + 1, OBJECT_KINDS.index(UNKNOWN), dtype=np.int32)
+    motion, pressure = np.zeros(len(sensors) + 1, dtype=bool), np.zeros(len(sensors) + 1, dtype=bool)
     for code, name in enumerate(sensors):
         info = home.sensor_info(name)
         skipped[code] = info.type in _SKIPPED_TYPES
+        motion[code], pressure[code] = info.type.startswith("motion"), info.type == "pressure"
+        kind = info.kind if info.kind != UNKNOWN else infer_kind(info.type, name, info.detail)
+        room_type = info.room_type if info.room_type != UNKNOWN else infer_room_type(info.room, name, info.detail,
+                                                                                     kind)
+        room_type_of[code], kind_of[code] = ROOM_TYPES.index(room_type), OBJECT_KINDS.index(kind)
         room = humanise_room(info.room) or ROOM_TYPE_NOUNS.get(info.room_type)
         if room is not None:
             if room not in rooms:
@@ -92,7 +117,18 @@ def _sensor_table(windows: WindowSet, home: Home) -> _SensorTable:
             if thing not in things:
                 things.append(thing)
             thing_of[code] = things.index(thing)
-    return _SensorTable(rooms, things, room_of, thing_of, skipped)
+    return _SensorTable(rooms, things, room_of, thing_of, skipped, room_type_of, kind_of, motion, pressure)
+
+
+def _event_taxonomy(windows: WindowSet, table: _SensorTable, field_name: str, values: tuple[str, ...]) -> np.ndarray:
+    """Room type or kind per event [N, T] (index into `values`): the layout's, else the window's own semantic
+    field (a prepared set of a home whose layout did not know the sensor)."""
+    ev = (table.room_type_of if field_name == "room_type" else table.kind_of)[windows.codes["sensor"]]
+    if field_name in windows.codes and field_name in windows.categories:
+        own = np.array([values.index(v) if v in values else values.index(UNKNOWN)
+                        for v in windows.categories[field_name]] + [values.index(UNKNOWN)], dtype=np.int32)
+        ev = np.where(ev != values.index(UNKNOWN), ev, own[windows.codes[field_name]])
+    return ev
 
 
 def _event_rooms(windows: WindowSet, table: _SensorTable) -> np.ndarray:
@@ -121,10 +157,11 @@ def _room_codes(values: list[str], name_of, rooms: list[str]) -> np.ndarray:
 # ---------------------------------------------------------------------------------------- summaries
 @dataclass
 class WindowSummary:
-    """What the captions of one window say, computed from its events."""
+    """What the captions of one window say, computed from its events. A window is placed in the day by its
+    middle event (where most of it happens: `weekday`, `mid_hour`, `part`); the clock also gives its start."""
 
-    weekday: str
-    hour: int
+    weekday: str                               # of the middle event
+    hour: int                                  # start clock
     minute: int
     duration_s: float
     n_events: int
@@ -137,10 +174,20 @@ class WindowSummary:
     pause_room: str | None
     quiet_before_s: float
     key: int                                   # hash of the window's events (seeds its RNG)
+    start_weekday: str = ""
+    mid_hour: int = 0                          # middle event clock
+    mid_minute: int = 0
+    end_hour: int = 0                          # last event clock
+    end_minute: int = 0
+    cues: list[Cue] = field(default_factory=list)   # activity cues (cues.py), in time order
 
     @cached_property
+    def part(self) -> DayPart:
+        return day_part(self.mid_hour)
+
+    @property
     def tod(self) -> str:
-        return time_of_day(self.hour)
+        return self.part.name
 
     @cached_property
     def duration_text(self) -> str:
@@ -156,8 +203,11 @@ class WindowSummary:
 
     @property
     def clock(self) -> str:
-        h12 = self.hour % 12 or 12
-        return f"{h12}:{self.minute:02d} {'am' if self.hour < 12 else 'pm'}"
+        return clock_text(self.hour, self.minute)
+
+    @property
+    def end_clock(self) -> str:
+        return clock_text(self.end_hour, self.end_minute)
 
 
 def _window_keys(windows: WindowSet) -> np.ndarray:
@@ -241,15 +291,18 @@ def summarise_windows(windows: WindowSet, home: Home) -> list[WindowSummary]:
     rows = np.arange(n)
     t = windows.time
     first_t, last_t = t[:, 0], t[rows, np.maximum(lengths - 1, 0)]
+    mid_t = t[rows, np.maximum(lengths - 1, 0) // 2]
     duration = (last_t - first_t) / _US
-    sec_of_day = (first_t // _US) % 86_400
-    weekday = dow_codes(first_t)
+    sec_of_day, mid_sec, end_sec = ((x // _US) % 86_400 for x in (first_t, mid_t, last_t))
     per_minute = np.where(duration > 0, (lengths - 1) * 60.0 / np.maximum(duration, 1e-9), lengths)
     gaps = np.where(windows.mask[:, 1:], np.diff(t, axis=1) / _US, 0.0)
     pause_at = gaps.argmax(axis=1) if gaps.shape[1] else np.zeros(n, dtype=np.int64)
     pause = gaps[rows, pause_at] if gaps.shape[1] else np.zeros(n)
     ev_room = np.where(mask, _event_rooms(windows, table), -1)
-    pause_room = ev_room[rows, pause_at]
+    # The pause is said to be in a room only when the events on both sides of it are there: a lone trigger
+    # elsewhere (a pet, a false trigger) before a long silence does not place the person.
+    after = np.minimum(pause_at + 1, ev_room.shape[1] - 1)
+    pause_room = np.where(ev_room[rows, pause_at] == ev_room[rows, after], ev_room[rows, pause_at], -1)
     states = windows.categories.get("state", [])
     active_of = np.array([s.upper() in _ACTIVE_STATES for s in states] + [False])
     active = active_of[windows.codes["state"]] if "state" in windows.codes else mask
@@ -271,18 +324,51 @@ def summarise_windows(windows: WindowSet, home: Home) -> list[WindowSummary]:
     things_all = [(table.things[j], int(c)) for j, c in zip(things["thing"].tolist(), things["hits"].tolist())]
     dwell_l, events_l, order_l, present_l = dwell.tolist(), events.tolist(), order.tolist(), (events > 0).tolist()
     keys = _window_keys(windows).tolist()
-    scalars = zip(weekday.tolist(), (sec_of_day // 3600).tolist(), ((sec_of_day % 3600) // 60).tolist(),
-                  duration.tolist(), lengths.tolist(), per_minute.tolist(), pause.tolist(), pause_room.tolist(),
-                  windows.time_delta[:, 0].tolist())
+    cues = _window_cues(windows, table, mask, ev_room, active)
+    clocks = zip(*((x // 3600).tolist() for x in (sec_of_day, mid_sec, end_sec)),
+                 *(((x % 3600) // 60).tolist() for x in (sec_of_day, mid_sec, end_sec)),
+                 dow_codes(first_t).tolist(), dow_codes(mid_t).tolist())
+    scalars = zip(clocks, duration.tolist(), lengths.tolist(), per_minute.tolist(), pause.tolist(),
+                  pause_room.tolist(), windows.time_delta[:, 0].tolist())
     out = []
-    for i, (wd, hour, minute, dur, k, rate, gap, gap_room, quiet) in enumerate(scalars):
+    for i, (clock, dur, k, rate, gap, gap_room, quiet) in enumerate(scalars):
+        hour, mid_hour, end_hour, minute, mid_minute, end_minute, start_wd, mid_wd = clock
         out.append(WindowSummary(
-            weekday=DAYS[wd], hour=hour, minute=minute, duration_s=dur, n_events=k, per_minute=rate,
+            weekday=DAYS[mid_wd], hour=hour, minute=minute, duration_s=dur, n_events=k, per_minute=rate,
             route=route_all[run_off[i]:run_off[i + 1]],
             rooms_by_dwell=[(rooms[r], dwell_l[i][r], int(events_l[i][r])) for r in order_l[i] if present_l[i][r]],
             main_route=main_all[main_off[i]:main_off[i + 1]],
             things=things_all[thing_off[i]:thing_off[i + 1]],
             longest_pause_s=gap, pause_room=rooms[gap_room] if gap_room >= 0 else None,
-            quiet_before_s=quiet, key=keys[i],
+            quiet_before_s=quiet, key=keys[i], start_weekday=DAYS[start_wd], mid_hour=mid_hour,
+            mid_minute=mid_minute, end_hour=end_hour, end_minute=end_minute, cues=cues[i],
         ))
+    return out
+
+
+def _window_cues(windows: WindowSet, table: _SensorTable, mask: np.ndarray, ev_room: np.ndarray,
+                 active: np.ndarray) -> list[list[Cue]]:
+    """The activity cues of every window (cues.py), from its non-skipped events."""
+    room_type = _event_taxonomy(windows, table, "room_type", ROOM_TYPES)
+    kind = _event_taxonomy(windows, table, "kind", OBJECT_KINDS)
+    codes = windows.codes["sensor"]
+    bed = kind == OBJECT_KINDS.index("bed")
+    bedroom = (room_type == ROOM_TYPES.index("bedroom")) | bed
+    front_door = kind == OBJECT_KINDS.index("front_door")
+    pressure = table.pressure[codes]
+    mat = np.where(pressure & bed, 1, np.where(pressure & (kind == OBJECT_KINDS.index("seat")), 2, 0))
+    names = {code: table.things[j].text for code, j in enumerate(table.thing_of[:-1].tolist())
+             if j >= 0 and (table.pressure[code] or table.kind_of[code] == OBJECT_KINDS.index("front_door"))}
+    quiet_from = windows.time[:, 0] - np.round(windows.time_delta[:, 0].astype(np.float64) * _US).astype(np.int64)
+    out = []
+    for i in range(len(windows)):
+        idx = np.flatnonzero(mask[i])
+        if idx.size == 0:
+            out.append([])
+            continue
+        ev = WindowEvents(t_us=windows.time[i, idx], active=active[i, idx], room=ev_room[i, idx],
+                          bedroom=bedroom[i, idx], bed=bed[i, idx], front_door=front_door[i, idx],
+                          motion=table.motion[codes[i, idx]], sensor=codes[i, idx], mat=mat[i, idx],
+                          quiet_from_us=int(quiet_from[i]))
+        out.append(find_cues(ev, table.rooms, names))
     return out
