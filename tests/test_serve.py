@@ -250,3 +250,30 @@ def test_listening_socket_gets_nodelay_connections():
         assert sock.proto == socket.IPPROTO_TCP and url_of(sock).startswith("http://127.0.0.1:")
     finally:
         sock.close()
+
+
+def test_serve_mounts_the_live_timeline(run_dir, tmp_path):
+    from homeclip.apps.catalog import RunCatalog
+    from homeclip.apps.watch.timeline import Timeline, WindowRow
+    from homeclip.data.live.events import LiveEvent
+
+    path = tmp_path / "timeline.sqlite"
+    store = Timeline(path, {"home": "milan", "method": "zeroshot", "level": "l2", "window": "{}",
+                            "checkpoint_sha256": "x"})
+    store.begin()
+    ids = [store.add_event(LiveEvent(10**15 + i, "M001", "ON"), 1) for i in range(3)]
+    store.add_window(WindowRow("", 10**15, 10**15 + 2, 3, "Cook", 0.75, "zeroshot", "Someone in the kitchen",
+                               ids[-1], 9.0))
+    store.commit()
+    store.close()
+    catalog = RunCatalog(root=run_dir, models={"fake": run_dir / "fake.pt"}, data=[run_dir / "planted.json"],
+                         reports={}, compare=None)
+    with_timeline = TestClient(create_app(AppContext(catalog=catalog, engine=fake_engine(),
+                                                     settings={"timeline": str(path)})))
+    page = with_timeline.get("/timeline")
+    assert page.status_code == 200 and "Cook" in page.text and "Someone in the kitchen" in page.text
+    rows = with_timeline.get("/api/timeline").json()["windows"]
+    assert [(r["label"], r["n_events"]) for r in rows] == [("Cook", 3)]
+    assert 'href="/timeline"' in with_timeline.get("/").text          # in the navigation
+    without = TestClient(create_app(AppContext(catalog=catalog, engine=fake_engine())))
+    assert without.get("/timeline").status_code == 404 and 'href="/timeline"' not in without.get("/").text

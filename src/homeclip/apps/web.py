@@ -54,16 +54,16 @@ class Page:
     router: Callable[[AppContext], Any]
 
 
-def default_pages() -> tuple[Page, ...]:
-    """The pages of `homeclip serve`, in navigation order."""
-    from .pages import reports, search
+def default_pages(settings: dict | None = None) -> tuple[Page, ...]:
+    """The pages of `homeclip serve`, in navigation order (the live timeline when `settings` names one)."""
+    from .pages import reports, search, timeline
 
-    return (search.PAGE, reports.PAGE)
+    return (search.PAGE, reports.PAGE) + ((timeline.PAGE,) if (settings or {}).get("timeline") else ())
 
 
 def create_app(context: AppContext, pages: Sequence[Page] | None = None) -> FastAPI:
     """The FastAPI app serving `pages` (default: `default_pages()`) over `context`."""
-    context.pages = tuple(pages if pages is not None else default_pages())
+    context.pages = tuple(pages if pages is not None else default_pages(context.settings))
     # No Swagger page: it loads its scripts from a CDN, which a local app must not need.
     app = FastAPI(title=context.title, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.context = context

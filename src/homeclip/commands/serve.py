@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="prepared split(s) to search (repeatable; default: the model's test split)")
     parser.add_argument("--reports", action="append", default=None, metavar="EVAL_DIR",
                         help="evaluation folder(s) to show (default: every report.html in RUN)")
+    parser.add_argument("--timeline", default=None, metavar="TIMELINE.sqlite",
+                        help="also show the live timeline `homeclip watch --timeline` writes (read-only; default: "
+                             "RUN/timeline.sqlite when there is one)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
@@ -55,7 +58,11 @@ def run(args: argparse.Namespace) -> int:
     for m in engine.describe()["models"]:
         print(f"loaded {m['name']}: {m['encoder']}, backbone {m['backbone']}, text {m['text_encoder']} "
               f"({m['load_s']:.1f} s)", flush=True)
-    app = create_app(AppContext(catalog=catalog, engine=engine))
+    timeline = args.timeline or (str(catalog.root / "timeline.sqlite") if catalog.root is not None and
+                                 (catalog.root / "timeline.sqlite").is_file() else None)
+    if timeline:
+        print(f"timeline: {timeline} at {url_of(sock)}timeline", flush=True)
+    app = create_app(AppContext(catalog=catalog, engine=engine, settings={"timeline": timeline} if timeline else {}))
     print(f"serving {engine.describe()['n_windows']} windows at {url_of(sock)}  (Ctrl-C to stop)", flush=True)
     serve(app, sock)
     return 0
