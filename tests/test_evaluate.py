@@ -274,7 +274,7 @@ def test_a_checkpoint_cannot_redirect_cache_writes(tmp_path, monkeypatch):
     text_dirs = []
 
     class RecordingTextEncoder(FakeTextEncoder):   # the checkpoint's own text encoder, built by TrainedModel
-        def __init__(self, name, *, allow_fallback=True, cache_dir=None, device="cpu"):
+        def __init__(self, name, *, allow_fallback=True, cache_dir=None, device="cpu", backend="auto"):
             text_dirs.append(Path(cache_dir))
 
     monkeypatch.setattr(text_module, "TextEncoder", RecordingTextEncoder)
