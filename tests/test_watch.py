@@ -253,14 +253,12 @@ def test_timeline_page(tmp_path, day):
     # `watch --serve-port`: the same router in a tiny app on a real server
     import httpx
 
-    from homeclip.apps.watch.web import PageServer, timeline_app
+    from homeclip.apps.server import BackgroundServer
+    from homeclip.apps.watch.web import timeline_app
 
-    server = PageServer(timeline_app(path)).start()
-    try:
-        page = httpx.get(server.url.replace("/timeline", "/"), follow_redirects=True, timeout=10)
+    with BackgroundServer(timeline_app(path)) as server:
+        page = httpx.get(server.url, follow_redirects=True, timeout=10)
         assert page.status_code == 200 and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
-    finally:
-        server.stop()
 
 
 def test_probe_read_out_is_the_evaluation_probe(day):

@@ -11,8 +11,9 @@ from ..errors import UserError
 LOOPBACK = "127.0.0.1"
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on host:port (port 0: any free port); UserError when it cannot be had."""
+def bind(host: str, port: int, option: str = "--port") -> socket.socket:
+    """A listening socket on host:port (port 0: any free port); UserError (naming `option`) when it cannot be
+    had."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only then; without it every
     # answer waits ~40 ms for a delayed ACK (Nagle), measured here as 48 ms for an empty response.
@@ -22,7 +23,7 @@ def bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as err:
         sock.close()
-        raise UserError(f"cannot listen on {host}:{port} ({err.strerror or err}); choose another --port or --host") \
+        raise UserError(f"cannot listen on {host}:{port} ({err.strerror or err}); choose another {option}") \
             from None
     sock.listen(128)
     sock.set_inheritable(True)
@@ -60,28 +61,40 @@ def serve(app, sock: socket.socket, *, log_level: str = "warning") -> None:
 
 
 class BackgroundServer:
-    """The app on a real uvicorn server in a thread, on 127.0.0.1 and a free port (tests, benchmarks).
+    """The app on a real uvicorn server in a thread, on 127.0.0.1 and a free port (tests, benchmarks, the
+    timeline page of `homeclip watch --serve-port`).
 
         with BackgroundServer(app) as server:
             httpx.get(server.url + "api/health")
     """
 
-    def __init__(self, app, host: str = LOOPBACK, port: int = 0, log_level: str = "warning"):
-        self.sock = bind(host, port)
+    def __init__(self, app, host: str = LOOPBACK, port: int = 0, log_level: str = "warning",
+                 option: str = "--port"):
+        self.sock = bind(host, port, option)
         self.url = url_of(self.sock)
         self._server = _server(app, log_level)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self.sock]}, daemon=True,
+                                        name="homeclip-web")
 
-    def __enter__(self) -> "BackgroundServer":
+    def start(self) -> "BackgroundServer":
+        """Serve; returns once the server is up (UserError when it does not come up)."""
         self._thread.start()
         deadline = time.monotonic() + 30.0
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the web server did not start")
+                self.sock.close()
+                raise UserError("the web server did not start")
             time.sleep(0.02)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def stop(self) -> None:
+        """Stop serving."""
         self._server.should_exit = True
         self._thread.join(timeout=10.0)
         self.sock.close()
+
+    def __enter__(self) -> "BackgroundServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -87,14 +87,15 @@ def run(args: argparse.Namespace) -> int:
                    on_row=on_row)
     page = None
     if args.serve_port is not None:
-        from ..apps.watch.web import PageServer, timeline_app
+        from ..apps.server import BackgroundServer
+        from ..apps.watch.web import timeline_app
 
-        page = PageServer(timeline_app(args.timeline), port=args.serve_port).start()
+        page = BackgroundServer(timeline_app(args.timeline), port=args.serve_port, option="--serve-port").start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     say(f"Watching {', '.join(s.name for s in setup.sources)} for home {home.name}: {setup.info['method']} "
         f"({args.level}), windows of {window.length} events every {window.effective_stride}; timeline "
-        f"{args.timeline}" + (f"; page {page.url}" if page else ""))
+        f"{args.timeline}" + (f"; page {page.url}timeline" if page else ""))
     try:
         summary = setup.watcher.run(setup.sources, stop)
     except KeyboardInterrupt:
