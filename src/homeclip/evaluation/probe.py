@@ -47,7 +47,12 @@ class FittedProbe:
         self.estimator = make_pipeline(StandardScaler(), LogisticRegression(C=cfg.C, class_weight=cfg.class_weight,
                                                                             max_iter=cfg.max_iter))
         if self.single is None:
-            with _one_thread():
+            import warnings
+
+            with _one_thread(), warnings.catch_warnings():
+                # A few-shot fit (one window per class) trips scikit-learn's guess that the labels might be a
+                # regression target; they are class names by construction.
+                warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
                 self.estimator.fit(np.asarray(train_x, dtype=np.float64), y)
 
     def predict_scored(self, test_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
