@@ -97,3 +97,15 @@ def test_calibration_errors():
         calibrated_scores(np.ones((2, 3)), np.ones((2, 3)), bank=None, method="isoftmax")
     plain = calibrated_scores(np.eye(3), np.eye(3))
     assert np.allclose(plain, np.eye(3))
+
+
+def test_a_one_window_per_class_probe_fits_without_a_warning():
+    import warnings
+
+    from homeclip.evaluation.probe import FittedProbe
+
+    x = np.eye(4) * 3.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        probe = FittedProbe(x, ["a", "b", "c", "d"])
+    assert list(probe.predict_scored(x)[0]) == ["a", "b", "c", "d"]
