@@ -217,3 +217,11 @@ def test_benchmark_label_efficient_and_supervised_protocols(tmp_path):
     again = run_benchmark(load_spec(tmp_path / "spec.json"), tmp_path / "out", say=said.append, text_encoder=text)
     assert not any(s.startswith(("training", "fine-tuning")) for s in said)   # both runs reused
     assert again["models"]["tiny"]["in_home"]["a"]["levels"]["l2"]["supervised"] == level["supervised"]
+
+
+def test_rows_name_the_model_with_its_backbone_or_end_to_end():
+    from homeclip.benchmark.report import model_label
+
+    assert model_label("chronos", "statistics") == "chronos (statistics)"
+    assert model_label("chronos", "amazon/chronos-2") == "chronos (amazon/chronos-2)"
+    assert model_label("transformer", "none (trained end to end)") == "transformer (end to end)"

@@ -39,12 +39,19 @@ def rows(record: dict) -> list[dict]:
                     out.append({
                         "protocol": protocol, "target": target, "level": level, "encoder": encoder,
                         "backbone": entry["model"]["backbone"], "trained_on": entry["trained_on"],
+                        "model": model_label(encoder, entry["model"]["backbone"]),
                         "zeroshot": s["zeroshot"], "calibration": s["zeroshot"]["calibration"],
                         "linear_probe": s["linear_probe"], "supervised": s.get("supervised"),
                         "few_shot": _few_shot_at(s.get("few_shot"), ks, FEW_SHOT_K),
                         "bag_of_sensors": b["bag_of_sensors"], "bag_of_sensors_tod": b["bag_of_sensors_tod"],
                         "bag_few_shot": _few_shot_at(b.get("few_shot"), ks, FEW_SHOT_K), "majority": b["majority"]})
     return out
+
+
+def model_label(encoder: str, backbone: str) -> str:
+    """How a row names its model: the encoder and its frozen backbone ("chronos (statistics)"), or "end to end"
+    for an encoder without one."""
+    return f"{encoder} ({'end to end' if str(backbone).startswith('none') else backbone})"
 
 
 def has_supervised(record: dict) -> bool:
@@ -132,7 +139,7 @@ def render_markdown(record: dict) -> str:
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows(record):
         lines.append("| " + " | ".join(esc(x) for x in [
-            r["protocol"], r["target"], r["level"].upper(), f"{r['encoder']} ({r['backbone']})",
+            r["protocol"], r["target"], r["level"].upper(), r["model"],
             f"{_cell(r['zeroshot'])} ({r['calibration']})", _cell(r["linear_probe"]),
             *([_cell(r["supervised"])] if supervised else []), _cell(r["few_shot"]),
             _cell(r["bag_of_sensors"]), _cell(r["bag_of_sensors_tod"]), _cell(r["bag_few_shot"]),
