@@ -3,11 +3,11 @@
     backend         what runs                                                      needs
     fp32            sentence-transformers on PyTorch, float32 weights (the reference)  -
     bf16            the same model with bfloat16 weights                           native bf16 (else slow)
-    openvino-fp32   the transformer as an OpenVINO graph (fused attention, norms),  pip install homeclip[openvino]
+    openvino-fp32   the transformer as an OpenVINO graph (fused attention, norms),  openvino (a dependency)
                     f32; sentence-transformers tokenises, pools and normalises
-    openvino-bf16   the same graph at bf16 inference precision                     the extra + native bf16
+    openvino-bf16   the same graph at bf16 inference precision                     openvino + native bf16
     auto            the fastest this machine supports, from benchmarks/bench_text.py:
-                    openvino-bf16 > bf16 > fp32 (openvino-fp32 when bf16 is not native and the extra is installed)
+                    openvino-bf16 > bf16 > fp32 (openvino-fp32 when bf16 is not native)
 
 Native bf16 means a CUDA device with bf16 or a CPU with AVX512_BF16/AMX (`precision.fast_bf16`); OpenVINO runs on
 the CPU only. Every backend keeps the same model, tokenizer, pooling and normalisation, so embeddings agree with
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 def openvino_available() -> bool:
-    """True when the optional OpenVINO runtime is importable."""
+    """True when the OpenVINO runtime is importable (a dependency where it has wheels)."""
     try:
         import openvino  # noqa: F401
     except ImportError:
@@ -56,7 +56,7 @@ def resolve_backend(requested: str, device: str) -> tuple[str, str]:
         if not on_cpu:
             raise UserError(f"text_backend '{requested}' runs on the CPU only; use bf16 or fp32 on {device}")
         if not openvino_available():
-            raise UserError(f"text_backend '{requested}' needs OpenVINO: pip install 'homeclip[openvino]' "
+            raise UserError(f"text_backend '{requested}' needs OpenVINO, which is not installed here: pip install openvino "
                             "(or use text_backend auto, bf16 or fp32)")
     if requested.endswith("bf16") and not bf16_ok:
         log.warning("text_backend %s requested but %s: expect it to be slower than fp32", requested, why)
