@@ -117,7 +117,13 @@ class OpenVinoTransformer(torch.nn.Module):
                        "attention_mask": torch.tensor([[1] * 8, [1] * 5 + [0] * 3]),
                        "token_type_ids": torch.zeros(2, 8, dtype=torch.long)}
             example = {n: example[n] for n in names}
-            with torch.no_grad():
+            import warnings
+
+            with torch.no_grad(), warnings.catch_warnings():
+                # Tracing warns about every Python branch on a tensor shape (the example above fixes the branch
+                # that matters, the padding mask) and about torch/transformers deprecations inside the tracer:
+                # noise to a user, once per model and cache folder.
+                warnings.simplefilter("ignore")
                 graph = ov.convert_model(hf_model.eval(), example_input=example)
             if ir is not None:
                 ir.parent.mkdir(parents=True, exist_ok=True)
