@@ -166,3 +166,20 @@ def test_encoders_built_from_configs_read_the_seed_fields_only():
     assert tuple(transformer.get_config()["vocab_sizes"]) == SEED_FIELDS
     stats = build_sensor_encoder(load_config(configs / "statistics_clip.json"), vocab)
     assert tuple(stats.get_config()["vocab_sizes"]) == SEED_FIELDS
+
+
+def test_read_json_names_the_file_and_line(tmp_path):
+    from homeclip.errors import UserError
+    from homeclip.io import read_json
+
+    bad = tmp_path / "spec.json"
+    bad.write_text('{\n  "a": 1,\n  "b": \n}\n')
+    with pytest.raises(UserError, match=r"spec\.json:4: not valid JSON: Expecting value \(column 1\)"):
+        read_json(bad, "benchmark spec")
+    with pytest.raises(UserError, match=r"missing\.json: benchmark spec not found"):
+        read_json(tmp_path / "missing.json", "benchmark spec")
+    bad.write_bytes(b'{"a": "\xff"}')
+    with pytest.raises(UserError, match=r"spec\.json: not valid JSON: not UTF-8 text"):
+        read_json(bad)
+    bad.write_text('{"a": [1, 2]}')
+    assert read_json(bad) == {"a": [1, 2]}

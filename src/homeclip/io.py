@@ -341,6 +341,27 @@ def describe_os_error(err: OSError) -> str:
     return f"{temp_target(name)}: {reason}"
 
 
+def parse_json(data: bytes | str, path: str | os.PathLike) -> Any:
+    """JSON text of the file `path`; UserError naming the file and line when it is not JSON."""
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as err:
+        raise UserError(f"not valid JSON: {err.msg} (column {err.colno})", path=str(path), line=err.lineno) \
+            from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"not valid JSON: not UTF-8 text ({err.reason} at byte {err.start})", path=str(path)) \
+            from None
+
+
+def read_json(path: str | os.PathLike, what: str = "file") -> Any:
+    """The JSON document in `path`; one clear UserError when it is missing or not JSON (`what` names it)."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{what} not found", path=str(path)) from None
+    return parse_json(data, path)
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """SHA-256 (hex) of a file's bytes, read in blocks."""
     digest = hashlib.sha256()

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..io import read_json
 from ..evaluation.protocols import LABEL_EFFICIENT_METHODS
 from ..training.config import suggest
 
@@ -84,12 +85,7 @@ class BenchmarkSpec:
 def load_spec(path: str | Path) -> BenchmarkSpec:
     """Read and validate a benchmark spec file; relative paths resolve against its folder."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError("benchmark spec not found", path=str(path)) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"not valid JSON ({err})", path=str(path)) from None
+    doc = read_json(path, "benchmark spec")
     return spec_from_dict(doc, base=path.parent, source=str(path))
 
 

@@ -22,7 +22,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import UserError
-from ..io import atomic_path
+from ..io import atomic_path, parse_json
 from .vocab import Vocab
 from .semantic import add_missing_semantic_fields
 from .windows import CATEGORICAL_FIELDS, SEED_FIELDS, SPLITS, WindowSet
@@ -270,10 +270,7 @@ def read_split_json(path: str | Path) -> WindowSet:
 
 
 def _parse_split_json(data: bytes, path: str) -> WindowSet:
-    try:
-        obj = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"not valid JSON ({err})", path=path) from None
+    obj = parse_json(data, path)
     records, categories, seq_len = _validate(obj, path)
     n = len(records)
     lengths = np.array([r["n_events"] for r in records], dtype=np.int64).reshape(n)

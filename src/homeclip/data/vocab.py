@@ -5,14 +5,13 @@ Home-specific fields (sensor, room, state, ...) are built on the train split onl
 holds: their ids mean the same thing in every home and every dataset."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import UserError
-from ..io import atomic_write_json
+from ..io import atomic_write_json, read_json
 from .semantic import SEMANTIC_CATEGORIES
 from .windows import CATEGORICAL_FIELDS, WindowSet
 
@@ -87,12 +86,7 @@ class Vocab:
     def load(cls, path: str | Path) -> "Vocab":
         """Read a vocabulary file."""
         path = Path(path)
-        try:
-            obj = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError("vocabulary file not found", path=str(path)) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise UserError(f"not valid JSON ({err})", path=str(path)) from None
+        obj = read_json(path, "vocabulary file")
         return cls.from_json(obj, source=str(path))
 
 

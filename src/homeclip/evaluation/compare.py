@@ -8,11 +8,10 @@ baseline is marked as losing. A second table gives retrieval per run.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..errors import UserError
-from ..io import atomic_write_json, atomic_write_text, is_temp_name
+from ..io import atomic_write_json, atomic_write_text, is_temp_name, read_json
 from .summary import BEST, LEGEND, LEVELS, LOSES, SHORT_TITLES, column_marks, interval, model_summary
 
 RESULTS_FILE = "evaluation_results.json"
@@ -45,10 +44,7 @@ def load_results(path: Path) -> dict:
     """Read and check one evaluation_results.json."""
     from .evaluate import SCHEMA as RESULTS_SCHEMA, missing_keys
 
-    try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"not valid JSON ({err})", path=str(path)) from None
+    results = read_json(path, "evaluation results")
     if not isinstance(results, dict) or results.get("schema") != RESULTS_SCHEMA:
         found = results.get("schema") if isinstance(results, dict) else type(results).__name__
         hint = " (written by an older homeclip: run `homeclip evaluate` again)" \

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..io import read_json
 
 ENCODERS = ("chronos", "transformer")
 EVENT_FIELDS = ("original", "semantic")
@@ -254,12 +255,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     source = "<defaults>"
     if path is not None:
         source = str(path)
-        try:
-            values = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError("config file not found", path=source) from None
-        except json.JSONDecodeError as err:
-            raise UserError(f"not valid JSON: {err.msg}", path=source, line=err.lineno) from None
+        values = read_json(path, "config file")
         if not isinstance(values, dict):
             raise UserError("a training config must be a JSON object", path=source)
     for key in overrides or {}:
