@@ -110,7 +110,8 @@ def prefill_cache(cfg, data) -> tuple[float, int]:
 def time_recompute_steps(cfg, data, text, steps: int) -> float:
     """Seconds per training step when the backbone runs on every batch (after one warm-up step)."""
     from homeclip.training.distributed import DistInfo
-    from homeclip.training.trainer import Trainer, epoch_batches
+    from homeclip.training.schedule import epoch_batches
+    from homeclip.training.trainer import Trainer
 
     trainer = Trainer(cfg, data, text_encoder=text, progress=False)
     batches = epoch_batches(len(trainer.train_set), cfg.batch_size, 0, cfg.seed, DistInfo())[: steps + 1]

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from homeclip.training.losses import (LOGIT_SCALE_MAX, HardNegativeBank, clamp_logit_scale, clip_loss,
                                       hard_negative_logits, positive_mask)
 from homeclip.training.model import ClipModel
-from homeclip.training.trainer import parameter_groups
+from homeclip.training.schedule import parameter_groups
 
 
 def unit(n, d, seed=0):

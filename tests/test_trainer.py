@@ -13,7 +13,8 @@ from homeclip.data.vocab import build_vocab
 from homeclip.testing import HashTextEncoder, random_windowset
 from homeclip.training.checkpoint import load_checkpoint, load_model
 from homeclip.training.config import TrainConfig
-from homeclip.training.trainer import TrainData, choose_captions, epoch_batches, lr_factor, train
+from homeclip.training.schedule import choose_captions, epoch_batches, lr_factor
+from homeclip.training.trainer import TrainData, train
 from homeclip.training.distributed import DistInfo
 
 

@@ -33,8 +33,10 @@ from .checkpoint import TrainedModel, load_checkpoint, model_from_checkpoint, sa
 from .config import TrainConfig
 from .distributed import DistInfo
 from .model import batch_inputs, count_parameters
-from .trainer import (MetricLogger, RunResult, TrainData, epoch_batches, library_versions, load_training_data,
-                      lr_factor, parameter_groups, resolve_device, seed_everything)
+from .metrics_log import MetricLogger
+from .environment import library_versions, resolve_device, seed_everything
+from .schedule import epoch_batches, lr_factor, parameter_groups
+from .trainer import RunResult, TrainData, load_training_data
 
 log = logging.getLogger(__name__)
 LEVELS = ("l1", "l2")

