@@ -221,6 +221,9 @@ def test_serve_command_errors_are_one_line(tmp_path, capsys):
     assert len(err) == 1 and f"cannot listen on 127.0.0.1:{port}" in err[0]
     assert main(["serve", str(tmp_path / "run"), "--threads", "0"]) == 2
     assert "--threads must be at least 1" in capsys.readouterr().err
+    assert main(["serve", str(tmp_path / "run"), "--timeline", str(tmp_path)]) == 2   # a folder, not the file
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{tmp_path}: is not a file; expected the timeline database" in err[0]
 
 
 def test_time_filter_rules():

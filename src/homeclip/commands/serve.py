@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Find the run's files, load the models and indices, then serve until Ctrl-C."""
     import sys
+    from pathlib import Path
 
     from ..apps.catalog import find_run
     from ..apps.server import LOOPBACK, bind, limit_threads, serve, url_of
@@ -45,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise UserError(f"--threads must be at least 1, got {args.threads}")
     catalog = find_run(args.run, checkpoints=args.checkpoint, data=args.data, reports=args.reports)
+    timeline = args.timeline or (str(catalog.root / "timeline.sqlite") if catalog.root is not None and
+                                 (catalog.root / "timeline.sqlite").is_file() else None)
+    if args.timeline and Path(args.timeline).exists() and not Path(args.timeline).is_file():
+        raise UserError("is not a file; expected the timeline database `homeclip watch --timeline` writes",
+                        path=args.timeline)
     sock = bind(args.host, args.port)             # before the slow part: a busy port fails at once
     if args.host not in (LOOPBACK, "localhost", "::1"):
         print(f"homeclip serve: warning: listening on {args.host}: anyone who can reach this machine can search "
@@ -58,8 +64,6 @@ def run(args: argparse.Namespace) -> int:
     for m in engine.describe()["models"]:
         print(f"loaded {m['name']}: {m['encoder']}, backbone {m['backbone']}, text {m['text_encoder']} "
               f"({m['load_s']:.1f} s)", flush=True)
-    timeline = args.timeline or (str(catalog.root / "timeline.sqlite") if catalog.root is not None and
-                                 (catalog.root / "timeline.sqlite").is_file() else None)
     if timeline:
         print(f"timeline: {timeline} at {url_of(sock)}timeline", flush=True)
     app = create_app(AppContext(catalog=catalog, engine=engine, settings={"timeline": timeline} if timeline else {}))
