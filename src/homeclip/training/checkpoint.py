@@ -92,6 +92,30 @@ def resolve_resume(resume: str | None, output_dir: str | Path) -> Path | None:
     return Path(resume)
 
 
+def check_resumable(ckpt: dict, own: dict, total_steps: int, path: Path) -> None:
+    """Refuse, before anything is loaded, a resumable checkpoint whose step lies outside a run's schedule
+    (`total_steps`) or whose weights and training state do not fit the run's model (`own`, its state_dict)."""
+    state = ckpt["train_state"]
+    step = ckpt.get("step")
+    problems = []
+    if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= total_steps:
+        problems.append(f"its step {step!r} is outside this run's schedule (0..{total_steps} steps)")
+    missing = [k for k in ("optimizer", "scheduler", "scaler", "bank", "rng", "best_val_loss", "best_step")
+               if k not in state]
+    if missing or not isinstance(state.get("rng"), list) or not state.get("rng"):
+        problems.append(f"its training state lacks {', '.join(missing) or 'the RNG states'}")
+    saved = ckpt["model"]
+    wrong = [k for k, v in own.items() if torch.is_tensor(v)
+             and (not torch.is_tensor(saved.get(k)) or saved[k].shape != v.shape)]
+    if wrong:
+        k = wrong[0]
+        found = tuple(saved[k].shape) if torch.is_tensor(saved.get(k)) else "nothing"
+        problems.append(f"its weights do not match this model ({len(wrong)} tensor(s), e.g. {k}: expected "
+                        f"{tuple(own[k].shape)}, found {found})")
+    if problems:
+        raise UserError("cannot resume from this checkpoint: " + "; ".join(problems), path=str(path))
+
+
 def rng_state() -> dict:
     """torch / CUDA / numpy / python RNG states as tensors and plain values (weights_only-loadable)."""
     kind, keys, pos, has_gauss, cached = np.random.get_state()

@@ -1,5 +1,6 @@
 """What a training run logs, as it runs: metrics.jsonl (one JSON record per line), TensorBoard, and wandb when
-asked for and installed. The trainer and the supervised head write through the same `MetricLogger`."""
+asked for and installed. The trainer and the supervised head write through the same `MetricLogger`; a resumed
+run first cuts metrics.jsonl back to its checkpoint (`truncate_metrics`)."""
 from __future__ import annotations
 
 import contextlib
@@ -7,7 +8,7 @@ import json
 import logging
 from pathlib import Path
 
-from ..io import with_path
+from ..io import atomic_write_text, with_path
 from .config import TrainConfig
 
 log = logging.getLogger("homeclip.training.trainer")
@@ -22,6 +23,25 @@ def metric_record(line: str) -> dict | None:
     if not isinstance(record, dict) or not isinstance(record.get("step"), int):
         return None
     return record
+
+
+def truncate_metrics(path: Path, step: int) -> None:
+    """Drop metric lines written after `step` by the interrupted run (they will be produced again), and any
+    line it could not finish (a crash during a write tears the last line): counted in a warning."""
+    if not path.is_file():
+        return
+    keep, torn = [], 0
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
+        record = metric_record(line)
+        if record is None:
+            torn += 1
+        elif record["step"] <= step:
+            keep.append(line)
+    if torn:
+        log.warning("%s: dropped %d unreadable line(s) (a run stopped in the middle of writing)", path, torn)
+    atomic_write_text(path, "".join(ln + "\n" for ln in keep))
 
 
 class MetricLogger:

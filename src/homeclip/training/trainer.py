@@ -35,23 +35,17 @@ from torch.utils.data import DataLoader
 from ..data.batches import WindowDataset, collate
 from ..data.usage import record_use
 from ..errors import UserError
-from ..io import atomic_write_json, atomic_write_text
 from ..paths import cache_dir
 from . import distributed as dist_utils
-from .checkpoint import (
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-)
+from .checkpoint import check_resumable, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig
-from .data import (TrainData, build_captions, data_label, load_training_data, validation_is_test_split,
-                   windows_per_home, with_captions)
+from .data import TrainData, build_captions, data_label, load_training_data, validation_is_test_split, with_captions
 from .interval_means import IntervalMeans
-from .metrics_log import MetricLogger, metric_record
-from .environment import auto_device, library_versions, resolve_device, seed_everything
-from .schedule import choose_captions, epoch_batches, lr_factor, parameter_groups
+from .environment import auto_device, resolve_device, seed_everything
+from .metrics_log import MetricLogger, truncate_metrics
 from .run_dir import RunLock, claim_output_dir
+from .run_record import fmt_loss, run_facts, write_hyperparameters, write_summary
+from .schedule import choose_captions, epoch_batches, lr_factor, parameter_groups
 from .losses import (
     LOGIT_SCALE_MAX,
     HardNegativeBank,
@@ -63,7 +57,6 @@ from .model import (
     batch_inputs,
     build_clip_model,
     build_sensor_encoder,
-    count_parameters,
     encoder_info,
 )
 
@@ -268,7 +261,7 @@ class Trainer:
         state = ckpt.get("train_state")
         if state is None:
             raise UserError("this checkpoint holds no training state (use a checkpoint_step_<N>.pt)", path=str(path))
-        self._check_resumable(ckpt, path)
+        check_resumable(ckpt, self.model.state_dict(), self.total_steps, path)
         changed = sorted(k for k, v in ckpt["config"].items()
                          if k not in RESUME_FREE_KEYS and self.cfg.to_dict().get(k) != v)
         if changed:
@@ -291,51 +284,8 @@ class Trainer:
         self.last_loss = state.get("last_loss")
         self.interval.load_state_dict(state.get("log_interval_sums") or {})
         if self.dist.is_main:
-            self._truncate_metrics(self.step)
+            truncate_metrics(self.out / "metrics.jsonl", self.step)
         log.info("resumed from %s at step %d", path, self.step)
-
-    def _check_resumable(self, ckpt: dict, path: Path) -> None:
-        """Refuse, before anything is loaded, a checkpoint whose step lies outside this run's schedule or whose
-        weights and optimizer state do not have this model's shapes."""
-        state = ckpt["train_state"]
-        step = ckpt.get("step")
-        problems = []
-        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= self.total_steps:
-            problems.append(f"its step {step!r} is outside this run's schedule (0..{self.total_steps} steps)")
-        missing = [k for k in ("optimizer", "scheduler", "scaler", "bank", "rng", "best_val_loss", "best_step")
-                   if k not in state]
-        if missing or not isinstance(state.get("rng"), list) or not state.get("rng"):
-            problems.append(f"its training state lacks {', '.join(missing) or 'the RNG states'}")
-        own = self.model.state_dict()
-        saved = ckpt["model"]
-        wrong = [k for k, v in own.items() if torch.is_tensor(v)
-                 and (not torch.is_tensor(saved.get(k)) or saved[k].shape != v.shape)]
-        if wrong:
-            k = wrong[0]
-            found = tuple(saved[k].shape) if torch.is_tensor(saved.get(k)) else "nothing"
-            problems.append(f"its weights do not match this model ({len(wrong)} tensor(s), e.g. {k}: expected "
-                            f"{tuple(own[k].shape)}, found {found})")
-        if problems:
-            raise UserError("cannot resume from this checkpoint: " + "; ".join(problems), path=str(path))
-
-    def _truncate_metrics(self, step: int) -> None:
-        """Drop metric lines written after `step` by the interrupted run (they will be produced again), and any
-        line it could not finish (a crash during a write tears the last line): counted in a warning."""
-        path = self.out / "metrics.jsonl"
-        if not path.is_file():
-            return
-        keep, torn = [], 0
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            if not line.strip():
-                continue
-            record = metric_record(line)
-            if record is None:
-                torn += 1
-            elif record["step"] <= step:
-                keep.append(line)
-        if torn:
-            log.warning("%s: dropped %d unreadable line(s) (a run stopped in the middle of writing)", path, torn)
-        atomic_write_text(path, "".join(ln + "\n" for ln in keep))
 
     # -- batches ----------------------------------------------------------------------------------------
     def _batches(self, batches: list[np.ndarray]) -> Iterator[tuple[torch.Tensor, dict]]:
@@ -444,7 +394,7 @@ class Trainer:
             "temperature": self.model.temperature,
             "step": self.step,
             "epoch": self.step / self.steps_per_epoch,
-            "meta": self.meta(),
+            "meta": run_facts(self),
         }
         if resumable:
             rngs = [rng_state()]
@@ -459,78 +409,12 @@ class Trainer:
             }
         return payload
 
-    def meta(self) -> dict:
-        """Run facts saved in checkpoints and hyperparameters.json."""
-        per_home = {"train": windows_per_home(self.train_set), "val": windows_per_home(self.val_set)}
-        return {"home": self.train_set.home, "validation_is_test_split": self.validation_is_test,
-                "data_files": self.files, "windows": {"train": len(self.train_set),
-                                                      "val": 0 if self.val_set is None else len(self.val_set)},
-                "homes": {role: list(counts) for role, counts in per_home.items()}, "windows_per_home": per_home,
-                "event_fields": self.cfg.event_fields,
-                "train_content_hash": self.train_content_hash, "distinct_captions": len(self.captions.texts),
-                "skipped": dict(self.skipped), "world_size": self.dist.world_size, "device": self.device,
-                "feature_cache": bool(self.use_cache), "total_steps": self.total_steps,
-                "steps_per_epoch": self.steps_per_epoch}
-
     def save(self, name: str, *, resumable: bool) -> Path | None:
         """Write a checkpoint into output_dir (main process; every rank must call it when resumable)."""
         payload = self._payload(resumable)   # collective under DDP: all ranks take part
         if not self.dist.is_main:
             return None
         return save_checkpoint(self.out / name, payload)
-
-    def _write_hyperparameters(self) -> None:
-        trainable, total = count_parameters(self.model)
-        atomic_write_json(self.out / "hyperparameters.json", {
-            "config": self.cfg.to_dict(), "versions": library_versions(), "device": self.device,
-            "encoder": {"kind": self.cfg.encoder, "config": self.model.sensor_encoder.get_config()},
-            "backbone": self.backbone_info, "text_encoder": self.text_encoder.info(),
-            "fallbacks": self._fallbacks(), "parameters": {"trainable": trainable, "total": total},
-            "amp": {"requested": self.cfg.use_amp, "active": self.amp, "dtype": self.cfg.amp_dtype},
-            **self.meta(),
-        })
-
-    def _fallbacks(self) -> list[str]:
-        out = []
-        if self.backbone_info.get("fallback_reason"):
-            out.append(f"backbone {self.backbone_info.get('requested')} -> {self.backbone_info.get('used')}: "
-                       f"{self.backbone_info['fallback_reason']}")
-        if self.text_encoder.fallback_reason:
-            out.append(f"text encoder {self.cfg.text_model_name} -> {self.text_encoder.model_used}: "
-                       f"{self.text_encoder.fallback_reason}")
-        return out
-
-    def _write_summary(self, seconds: float) -> None:
-        trainable, total = count_parameters(self.model)
-        b = self.backbone_info
-        best = "n/a (no validation data)" if self.best_val_loss is None else \
-            f"{self.best_val_loss:.4f} at step {self.best_step}"
-        lines = [
-            f"homeclip training run: {self.out}",
-            f"encoder:          {self.cfg.encoder}",
-            f"backbone:         requested {b.get('requested')}, used {b.get('used')}"
-            + (f" (fallback: {b['fallback_reason']})" if b.get("fallback_reason") else ""),
-            f"text encoder:     requested {self.cfg.text_model_name}, used {self.text_encoder.model_used}"
-            + (f" (fallback: {self.text_encoder.fallback_reason})" if self.text_encoder.fallback_reason else ""),
-            f"parameters:       {trainable:,} trainable / {total:,} total (frozen backbone not counted)",
-            f"data:             {len(self.train_set)} train windows, "
-            f"{0 if self.val_set is None else len(self.val_set)} val windows, "
-            f"{len(self.captions.texts)} distinct captions; skipped {self.skipped}",
-            f"homes:            train {windows_per_home(self.train_set)}, val {windows_per_home(self.val_set)}; "
-            f"event fields {self.cfg.event_fields}",
-            f"steps:            {self.step} ({self.steps_per_epoch} per epoch x {self.cfg.max_epochs} epochs, "
-            f"batch {self.cfg.batch_size} x {self.dist.world_size} process(es)), feature cache "
-            f"{'on' if self.use_cache else 'off'}",
-            f"final train loss: {_fmt(self.last_loss)} (mean over the last {self.cfg.log_interval} steps at most)",
-            f"best val loss:    {best}"
-            + (" -- VALIDATION FILE IS THE TEST SPLIT: model selection saw the test data" if self.validation_is_test
-               else ""),
-            f"temperature:      {self.model.temperature:.4f}",
-            f"device:           {self.device}; setup {self.setup_seconds:.1f} s, total {seconds:.1f} s",
-            "outputs:          best_model.pt, final_model.pt, checkpoint_step_<N>.pt, hyperparameters.json, "
-            "metrics.jsonl, tb/",
-        ]
-        atomic_write_text(self.out / "run_summary.txt", "\n".join(lines) + "\n")
 
     # -- the loop ---------------------------------------------------------------------------------------
     def _request_stop(self, signum, frame) -> None:
@@ -569,7 +453,7 @@ class Trainer:
         validated_at = None
         try:
             if self.dist.is_main:
-                self._write_hyperparameters()
+                write_hyperparameters(self)
                 record_use(self.files, self.out)   # so that `prepare` warns before replacing these files
             from tqdm.auto import tqdm
 
@@ -605,8 +489,8 @@ class Trainer:
                         raise KeyboardInterrupt
                 if not show_bar and self.dist.is_main:   # logs get one plain line per epoch instead of a bar
                     log.info("epoch %d/%d done (step %d/%d): train loss %s, best val loss %s", epoch + 1,
-                             cfg.max_epochs, self.step, self.total_steps, _fmt(self.last_loss),
-                             _fmt(self.best_val_loss))
+                             cfg.max_epochs, self.step, self.total_steps, fmt_loss(self.last_loss),
+                             fmt_loss(self.best_val_loss))
             bar.close()
             if validated_at != self.step:
                 self._validate_and_keep_best(logger)
@@ -615,7 +499,7 @@ class Trainer:
                 if self.best_val_loss is None:   # no validation data: the final model is the best we know
                     self.save("best_model.pt", resumable=False)
                 seconds = time.time() - self.t_start
-                self._write_summary(seconds)
+                write_summary(self, seconds)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
@@ -624,10 +508,6 @@ class Trainer:
         dist_utils.barrier(self.dist)
         return RunResult(self.out, self.step, self.best_val_loss, self.best_step, self.last_loss,
                          time.time() - self.t_start)
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
 
 
 def train(cfg: TrainConfig, *, data: TrainData | None = None, text_encoder=None, resume: str | Path | None = None,
