@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_US_PER_S = 1_000_000
+US_PER_S = 1_000_000   # datetime64[us] ticks per second
 
 
 def segment_bounds(time_us: np.ndarray, max_gap: float,
@@ -14,7 +14,7 @@ def segment_bounds(time_us: np.ndarray, max_gap: float,
     n = time_us.shape[0]
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    cut = np.diff(time_us) > max_gap * _US_PER_S
+    cut = np.diff(time_us) > max_gap * US_PER_S
     if source is not None and source.shape[0] == n:
         cut |= np.diff(source) != 0
     cuts = np.flatnonzero(cut) + 1
@@ -41,7 +41,7 @@ def event_time_deltas(time_us: np.ndarray, source: np.ndarray) -> np.ndarray:
     so the silence between two files is never a Δt."""
     delta = np.diff(time_us, prepend=time_us[:1]).astype(np.float64)
     delta[_source_starts(source)] = 0.0
-    return (delta / _US_PER_S).astype(np.float32)
+    return (delta / US_PER_S).astype(np.float32)
 
 
 def _source_starts(source: np.ndarray) -> np.ndarray:

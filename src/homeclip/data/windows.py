@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import UserError
 from .labels import window_labels
 from .residents import primary_by_resident, residents_of
-from .segments import event_time_deltas, segment_bounds, sources_of, unsorted_by_source
+from .segments import US_PER_S, event_time_deltas, segment_bounds, sources_of, unsorted_by_source
 from .semantic import SEMANTIC_CATEGORIES, SEMANTIC_FIELDS, semantic_codes
 
 if TYPE_CHECKING:  # only for type hints: keeps this module importable without pandas-heavy readers
@@ -41,8 +41,7 @@ DT_BUCKETS = ("<1s", "1-5s", "5-30s", "30s-5m", "5m-1h", ">=1h")
 # absences and recording outages (days without data in the CASAS logs) cut the log.
 DEFAULT_MAX_GAP = 4 * 3600.0
 
-_US_PER_S = 1_000_000
-_US_PER_HOUR = 3600 * _US_PER_S
+_US_PER_HOUR = 3600 * US_PER_S
 US_PER_DAY = 24 * _US_PER_HOUR
 
 
@@ -174,8 +173,8 @@ def concat_windows(sets: list[WindowSet]) -> WindowSet:
     codes = {}
     for name in fields:
         parts = []
+        index = {c: i for i, c in enumerate(categories[name])}
         for ws in sets:
-            index = {c: i for i, c in enumerate(categories[name])}
             table = np.array([index[c] for c in ws.categories[name]] + [-1], dtype=np.int32)
             raw = ws.codes[name]
             parts.append(padded(table[np.where(raw < 0, len(ws.categories[name]), raw)], -1))
@@ -427,8 +426,8 @@ def _fixed_length(starts, ends, n: int, stride: int) -> tuple[np.ndarray, np.nda
 
 
 def _fixed_duration(time_us, starts, ends, cfg: WindowConfig) -> tuple[np.ndarray, np.ndarray, dict]:
-    stride_us = max(1, int(round(cfg.effective_duration_stride * _US_PER_S)))
-    duration_us = max(1, int(round(cfg.duration * _US_PER_S)))
+    stride_us = max(1, int(round(cfg.effective_duration_stride * US_PER_S)))
+    duration_us = max(1, int(round(cfg.duration * US_PER_S)))
     if starts.shape[0] == 0:
         return starts, starts, {}
     # Segments of different sources may overlap in time: search on a clock that runs through the segments

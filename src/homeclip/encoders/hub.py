@@ -21,10 +21,11 @@ def check_device(device: str) -> None:
         raise UserError(f"device '{device}' was requested but torch sees no CUDA device; use device 'cpu'")
 
 
-def error_summary(err: BaseException) -> str:
-    """`Type: first line of the message`, for warnings and recorded fallback reasons."""
+def error_summary(err: BaseException, limit: int | None = None) -> str:
+    """`Type: first line of the message` (at most `limit` characters of it), for warnings, recorded fallback
+    reasons and one-line errors."""
     text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
+    return f"{type(err).__name__}: {text[0][:limit] if text else ''}".rstrip(": ")
 
 
 def locate_model(name: str) -> tuple[Path | None, bool]:

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.captions.daytime import PHRASE_HOURS
+from ..data.segments import US_PER_S
 from ..data.taxonomy import state_sign
 from ..data.windows import WindowSet
 
 RULES = ("room", "leave_room", "exit_door")
 ENTRANCE_WORDS = ("entrance", "entry", "front")
-_US_PER_S = 1_000_000
 _DOOR_AFTER_MOTION_S = 60.0
 
 
@@ -102,7 +102,7 @@ def satisfies(windows: WindowSet, constraint: Constraint, part: str = "both") ->
     for i in range(len(windows)):
         m = windows.mask[i]
         t_us = windows.time[i][m]
-        when = in_hours((t_us % (86_400 * _US_PER_S)) / _US_PER_S, constraint.hours)
+        when = in_hours((t_us % (86_400 * US_PER_S)) / US_PER_S, constraint.hours)
         rooms, types = windows.codes["room"][i][m], windows.codes["sensor_type"][i][m]
         here = in_room[rooms]
         if constraint.rule == "room":
@@ -115,7 +115,7 @@ def satisfies(windows: WindowSet, constraint: Constraint, part: str = "both") ->
                 door &= opens[windows.codes["state"][i][m]]
             motion_t = t_us[is_motion[types]]
             for t in t_us[door]:
-                before = motion_t[(motion_t < t) & (motion_t >= t - _DOOR_AFTER_MOTION_S * _US_PER_S)]
+                before = motion_t[(motion_t < t) & (motion_t >= t - _DOOR_AFTER_MOTION_S * US_PER_S)]
                 if before.size:
                     out[i] = True
                     break

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..encoders.hub import error_summary
 from ..errors import UserError
 from ..io import atomic_path
 
@@ -230,8 +231,7 @@ def model_from_checkpoint(ckpt: dict, device: str = "cpu"):
         model = build_clip_model(encoder, int(ckpt["text_dim"]), ckpt["config"])
         missing, unexpected = model.load_state_dict(ckpt["model"], strict=False)
     except (KeyError, TypeError, ValueError, RuntimeError) as err:   # a foreign or damaged description
-        detail = (str(err).strip().splitlines() or [""])[0][:160]
-        raise UserError(f"the checkpoint's model cannot be rebuilt ({type(err).__name__}: {detail})") from None
+        raise UserError(f"the checkpoint's model cannot be rebuilt ({error_summary(err, 160)})") from None
     if missing or unexpected:
         raise UserError(f"checkpoint weights do not fit the rebuilt model (missing {missing[:5]}, "
                         f"unexpected {unexpected[:5]})")

@@ -18,8 +18,6 @@ from ..errors import UserError
 from ..io import read_json
 
 ENCODERS = ("chronos", "transformer")
-EVENT_FIELDS = ("original", "semantic")
-SEMANTIC_CHANNELS = ("activity", "compact")
 DATA_KEYS = ("train_data_path", "val_data_path", "vocab_path")   # a path, or a list of paths
 BACKBONES = ("chronos", "statistics")
 CAPTION_TYPES = ("long", "short", "all")
@@ -155,6 +153,7 @@ def _check_type(name: str, value: Any) -> Any:
 def _range_problems(cfg: TrainConfig) -> list[tuple[str, str, Any]]:
     """(key, what was expected, what was found) for every out-of-range value."""
     from ..encoders.precision import DTYPES as FROZEN_DTYPES     # imports torch: only when validating
+    from ..encoders.series import EVENT_FIELDS, SEMANTIC_CHANNELS
     from ..encoders.text_backends import BACKENDS as TEXT_BACKENDS
 
     checks: list[tuple[str, bool, str]] = [

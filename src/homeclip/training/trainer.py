@@ -34,6 +34,7 @@ from torch.utils.data import DataLoader
 
 from ..data.batches import WindowDataset, collate
 from ..data.usage import record_use
+from ..encoders.hub import error_summary
 from ..errors import UserError
 from ..paths import cache_dir
 from . import distributed as dist_utils
@@ -276,9 +277,8 @@ class Trainer:
             rngs = state["rng"]
             set_rng_state(rngs[min(self.dist.rank, len(rngs) - 1)])
         except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as err:
-            detail = (str(err).strip().splitlines() or [""])[0][:160]
-            raise UserError(f"cannot resume from this checkpoint: it does not fit this run ({type(err).__name__}: "
-                            f"{detail})", path=str(path)) from None
+            raise UserError(f"cannot resume from this checkpoint: it does not fit this run "
+                            f"({error_summary(err, 160)})", path=str(path)) from None
         self.step = int(ckpt["step"])
         self.best_val_loss, self.best_step = state["best_val_loss"], state["best_step"]
         self.last_loss = state.get("last_loss")

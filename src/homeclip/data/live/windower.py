@@ -17,10 +17,11 @@ import pandas as pd
 
 from ..events import EventLog, ParseReport, empty_numeric
 from ..homes import Home
+from ..readers.common import labels_from_spans
+from ..segments import US_PER_S
 from ..windows import WindowConfig, WindowSet, event_features, gather_windows
 from .events import LiveEvent
 
-_US_PER_S = 1_000_000
 
 
 class LiveWindower:
@@ -43,7 +44,7 @@ class LiveWindower:
         """The position `event` takes in its segment when it follows the events seen so far."""
         if not self.events:
             return 1
-        gap_s = (event.time_us - self.events[-1].time_us) / _US_PER_S
+        gap_s = (event.time_us - self.events[-1].time_us) / US_PER_S
         return 1 if gap_s > self.cfg.max_gap else self.position + 1
 
     def push(self, event: LiveEvent) -> WindowSet | None:
@@ -67,22 +68,15 @@ class LiveWindower:
 def events_log(events: list[LiveEvent]) -> EventLog:
     """An EventLog of live events (one source, unlabelled), the input every offline step takes."""
     n = len(events)
+    labels, primary, residents = labels_from_spans(n, [])     # unlabelled: the readers' rule with no spans
     frame = pd.DataFrame({
         "time": np.array([e.time_us for e in events], dtype=np.int64).astype("datetime64[us]"),
         "sensor": np.array([e.sensor for e in events], dtype=object),
         "state": np.array([e.state for e in events], dtype=object),
-        "value": np.full(n, np.nan), "labels": _no_labels(n),
-        "label": np.full(n, "", dtype=object), "source": np.zeros(n, dtype=np.int32),
-        "residents": _no_labels(n)}, copy=False)
+        "value": np.full(n, np.nan), "labels": labels, "label": primary,
+        "source": np.zeros(n, dtype=np.int32), "residents": residents}, copy=False)
     return EventLog(frame=frame, numeric=_NO_READINGS, report=ParseReport(path="<live>", format="live"),
                     sources=["<live>"])
-
-
-def _no_labels(n: int) -> np.ndarray:
-    """n empty label (or resident) tuples (an object array; numpy would broadcast a bare ())."""
-    out = np.empty(n, dtype=object)
-    out[:] = [()] * n
-    return out
 
 
 _NO_READINGS = empty_numeric()        # live windows keep numeric readings out, like every reader; never changed

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from ...errors import UserError
 from ..events import EventLog, combine_logs
 from ..residents import ResidentRule, resident_rule, residents_column, residents_of
-from .common import split_marker
+from .common import NUMBER, split_marker
 from .sources import companion_file, resolve_inputs
 from .text import existing_file, quote, read_head_lines
 from .times import check_time_format, check_timezone
@@ -52,7 +52,6 @@ DETECT_STATES = frozenset({"ON", "OFF", "OPEN", "CLOSE", "CLOSED", "OPENED", "PR
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}$")
 _TIME = re.compile(r"\d{1,2}:\d{2}:\d{2}(\.\d*)?$")
 _INTERVAL_STAMP = re.compile(r"(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-[A-Za-z]{3}-\d{4}) \d{1,2}:\d{2}:\d{2}(\.\d*)?$")
-_NUMBER_LIKE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -219,7 +218,7 @@ def _line_shape(line: str) -> str | None:
         return None
     last = toks[-1]
     marked = last.lower() in ("begin", "end") or split_marker(last)[1] is not None
-    if len(toks) >= 6 and (toks[4].upper() in DETECT_STATES or _NUMBER_LIKE.match(toks[4])) and not marked:
+    if len(toks) >= 6 and (toks[4].upper() in DETECT_STATES or NUMBER.fullmatch(toks[4])) and not marked:
         return "casas-labelled"
     return "casas"
 

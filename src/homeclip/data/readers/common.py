@@ -19,7 +19,7 @@ MAX_EXAMPLES = 5                       # skipped lines / clock steps quoted in t
 NUMBER_START = frozenset("0123456789+-.")
 # A state that may be a number or a non-finite word starts with one of these (the fast path skips the rest).
 MAYBE_NUMBER = NUMBER_START | frozenset("iInN")
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 NON_FINITE = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan", "-nan"})
 EXPECTED_STATE = "a state word or a finite number"
 
@@ -63,7 +63,7 @@ def reading_value(state: str) -> float | None:
     which is a bad line."""
     if state.lower() in NON_FINITE:
         return None
-    if not _NUMBER.fullmatch(state):
+    if not NUMBER.fullmatch(state):
         return math.nan
     value = float(state)
     return value if math.isfinite(value) else None

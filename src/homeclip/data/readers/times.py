@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import UserError
+from ..segments import US_PER_S
 
 YEARS = (1980, 2099)
 _YEAR = r"(?:198\d|199\d|20\d\d)"
@@ -31,7 +32,6 @@ _ZONE_SUFFIX = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
 CLOCK_STEP_BACK_S = 1800.0     # a step back at least this long is a clock change, not a misplaced line
 TIME_FORMATS = ("auto", "iso", "epoch-s", "epoch-ms", "epoch-us", "dayfirst", "monthfirst")
 _EPOCH_UNITS = {"epoch-s": "s", "epoch-ms": "ms", "epoch-us": "us"}
-_US_PER_S = 1_000_000
 _NAT = np.datetime64("NaT", "us")
 
 
@@ -84,7 +84,7 @@ def clock_steps_back(times: np.ndarray, linenos: list[int] | np.ndarray, path: s
         return []
     step = np.diff(times.astype("datetime64[us]").astype(np.int64))
     out = []
-    for i in np.flatnonzero(step <= -CLOCK_STEP_BACK_S * _US_PER_S):
+    for i in np.flatnonzero(step <= -CLOCK_STEP_BACK_S * US_PER_S):
         back = pd.Timedelta(int(-step[i]), unit="us")
         out.append(f"{path}:{linenos[i + 1]}: the clock goes back {back} (from {pd.Timestamp(times[i])} to "
                    f"{pd.Timestamp(times[i + 1])}): a daylight-saving repeat or a clock reset? events are "
@@ -197,7 +197,7 @@ def _epoch(numbers: pd.Series, time_format: str, timezone: str | None, notes: li
         unit = "s" if size < 1e11 else "ms" if size < 1e14 else "us"
         notes.append(f"times read as epoch {dict(s='seconds', ms='milliseconds', us='microseconds')[unit]} "
                      "(from their size; --time-format epoch-s|epoch-ms|epoch-us to say so)")
-    scale = {"s": _US_PER_S, "ms": 1000, "us": 1}[unit]
+    scale = {"s": US_PER_S, "ms": 1000, "us": 1}[unit]
     us = numbers.to_numpy(dtype=np.float64) * scale
     ok = np.isfinite(us) & (np.abs(us) < 4e18)
     micro = np.where(ok, us, 0).astype(np.int64)
