@@ -114,6 +114,11 @@ def prepare_simulated(spec: BenchmarkSpec, out: Path, say: Callable[[str], None]
     return homes
 
 
+def _records(entry: dict | list | None) -> list[dict]:
+    """A run's data-file record(s) as a list (one file is recorded as one record, several as a list)."""
+    return entry if isinstance(entry, list) else [entry] if entry else []
+
+
 def _split_files(folder: Path, split: str) -> Path:
     from ..data.store import dataset_paths, find_home
 
@@ -168,7 +173,8 @@ class Runs:
         cfg = replace(cfg, val_interval=validate_every_epoch(cfg, data))   # best_model.pt: a real selection
         base = [file_sha256(supervised_from)] if supervised_from is not None else []
         key = _digest({"config": {k: v for k, v in cfg.to_dict().items() if k != "output_dir"},
-                       "data": [file_sha256(p) for p in train_files + val_files] + base})
+                       "data": [r["sha256"] for role in ("train", "val") for r in _records(data.files.get(role))]
+                       + base})   # the digests load_training_data took, in train-then-val order
         key_file = run_dir / "benchmark_run.json"
         best = run_dir / "best_model.pt"
         text = self.text_encoder(cfg.text_model_name, cfg.allow_fallback)

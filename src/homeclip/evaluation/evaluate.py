@@ -321,7 +321,7 @@ def write_evaluation(evaluation: Evaluation, output_dir: str | Path) -> Path:
 
     output_dir = Path(output_dir)
     results = evaluation.results
-    if evaluation.figures:
+    if evaluation.figures:   # the figures written, also when a caller added one after evaluate_model
         results["figures"] = {name: fig.caption for name, fig in evaluation.figures.items()}
     src = results.get("sources", {})
     provenance = {"checkpoint": src.get("checkpoint"), "checkpoint_sha256": src.get("checkpoint_sha256"),
