@@ -31,7 +31,14 @@ log = logging.getLogger(__name__)
 
 SCHEMA = "homeclip.windows/1"
 COMPANION_SCHEMA = "homeclip.windows-companion/1"
-EVENT_KEYS = ("time", *CATEGORICAL_FIELDS, "time_delta", "x", "y")
+
+
+def event_keys(fields) -> tuple[str, ...]:
+    """The per-event keys of a split holding these categorical `fields`, in file order."""
+    return ("time", *fields, "time_delta", "x", "y")
+
+
+EVENT_KEYS = event_keys(CATEGORICAL_FIELDS)
 WINDOW_KEYS = ("split", "day", "start", "end", "n_events", "label_l1", "label_l2", "label_fractions", "captions",
                "events")
 RESIDENT_KEYS = ("label_l1_by_resident", "label_l2_by_resident")   # optional: multi-resident sets only
@@ -91,7 +98,7 @@ def _json_pieces(windows: WindowSet) -> Iterator[str]:
     """The split JSON as text pieces: a header, then one window per line."""
     splits = sorted({str(s) for s in windows.split})
     fields = _fields_of(windows)
-    keys = ("time", *fields, "time_delta", "x", "y")
+    keys = event_keys(fields)
     header = {
         "schema": SCHEMA, "home": windows.home, "split": splits[0] if len(splits) == 1 else None,
         "n_windows": len(windows), "seq_len": windows.seq_len, "captioned": bool(windows.captions),
@@ -340,7 +347,7 @@ def _validate(obj, source: str) -> tuple[list[dict], dict[str, list[str]], int]:
     for name in categories:
         if len(set(categories[name])) != len(categories[name]):
             raise UserError(f"'categories' of {name} repeats a value", path=source)
-    keys = ("time", *categories, "time_delta", "x", "y")
+    keys = event_keys(categories)
     for i, rec in enumerate(records):
         missing = [k for k in WINDOW_KEYS if not isinstance(rec, dict) or k not in rec]
         if missing:

@@ -195,9 +195,9 @@ def _score_level(level: str, model, train: WindowSet, test: WindowSet, home: Hom
     train_emb, test_emb = inputs["train_emb"], inputs["test_emb"]
     bag_train, bag_test, _ = inputs["bag"]
     scored = {
-        "zeroshot": _nearest(test_emb, protos),
+        "zeroshot": zeroshot.predict_nearest_scored(test_emb, protos),
         "linear_probe": linear_probe_scored(train_emb, y_train, test_emb, cfg.probe),
-        "caption_only": _nearest(inputs["caption_emb"], raw_protos),
+        "caption_only": zeroshot.predict_nearest_scored(inputs["caption_emb"], raw_protos),
         "bag_of_sensors": linear_probe_scored(bag_train, y_train, bag_test, cfg.probe),
     }
     preds = {
@@ -229,12 +229,6 @@ def _score_level(level: str, model, train: WindowSet, test: WindowSet, home: Hom
     return {"scores": scores, "predictions": preds, "warnings": warnings,
             "scores_of_predictions": {m: scored[m][1] for m in SCORED_METHODS},
             "descriptions": {"descriptions": desc, "fallback_labels": fallback}}
-
-
-def _nearest(embeddings: np.ndarray, protos: zeroshot.Prototypes) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest-prototype labels and the cosine similarity of each to its prototype."""
-    labels, sims = zeroshot.predict_nearest(embeddings, protos)
-    return labels, sims.max(axis=1)
 
 
 def missing_keys(results: dict) -> list[str]:

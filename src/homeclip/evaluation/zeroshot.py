@@ -76,6 +76,12 @@ def predict_nearest(embeddings: np.ndarray, protos: Prototypes) -> tuple[np.ndar
     return np.asarray(protos.labels, dtype=object)[sims.argmax(axis=1)], sims
 
 
+def predict_nearest_scored(embeddings: np.ndarray, protos: Prototypes) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest-prototype labels and the cosine similarity of each window to its chosen prototype."""
+    labels, sims = predict_nearest(embeddings, protos)
+    return labels, sims.max(axis=1)
+
+
 def predict_knn_vote(embeddings: np.ndarray, protos: Prototypes, k: int = 5) -> np.ndarray:
     """Majority label among the k most similar descriptions; ties go to the larger summed similarity."""
     sims = unit_rows(embeddings) @ protos.text_matrix.T

@@ -77,8 +77,7 @@ class Recogniser:
         if self.probe is not None:
             labels, scores = self.probe.predict_scored(embeddings)
         else:
-            labels, sims = zeroshot.predict_nearest(embeddings, self.prototypes)
-            scores = sims.max(axis=1)
+            labels, scores = zeroshot.predict_nearest_scored(embeddings, self.prototypes)
         captions = caption_windows(windows, self.home, seed=self.caption_seed)
         return [Recognised(str(label), float(score), display_caption(caps))
                 for label, score, caps in zip(labels, scores, captions)]
