@@ -176,14 +176,15 @@ def source_records(events: EventLog) -> list[dict]:
     """One record per file read (the event files, then their activity files): path, role, size, SHA-256 and,
     for event files, format, event count and first/last event time."""
     reports = events.report.files or [events.report]
-    frame = events.frame
+    # One pass over the events (not one per file): count, first and last time in file order per source.
+    per_source = events.frame.groupby("source", sort=False)["time"].agg(["size", "first", "last"])
     records = []
     for index, (path, report) in enumerate(zip(events.sources, reports)):
-        times = frame["time"][frame["source"] == index]
+        seen = index in per_source.index
         records.append({**_file_identity(path), "role": "events", "format": report.format,
-                        "n_events": int(len(times)),
-                        "first_event": str(times.iloc[0]) if len(times) else None,
-                        "last_event": str(times.iloc[-1]) if len(times) else None})
+                        "n_events": int(per_source.at[index, "size"]) if seen else 0,
+                        "first_event": str(per_source.at[index, "first"]) if seen else None,
+                        "last_event": str(per_source.at[index, "last"]) if seen else None})
     for labels in dict.fromkeys(r.labels_from for r in reports if r.labels_from):
         records.append({**_file_identity(labels), "role": "labels"})
     return records
