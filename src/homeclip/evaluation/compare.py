@@ -115,9 +115,8 @@ def compare_table(paths: list[Path]) -> dict:
     for level in LEVELS:
         for metric, metric_name in ROW_METRICS:
             cells = [_value(results[c["source"]], level, c["method"], metric) for c in columns]
-            marks = column_marks([None if x is None else x["value"] for x in cells], kinds)
             rows.append({"metric": f"{level.upper()} {metric_name}", "level": level, "key": metric,
-                         "cells": [None if x is None else {**x, **m} for x, m in zip(cells, marks)]})
+                         "cells": _marked(cells, kinds)})
     retrieval = []
     for name, direction, key in RETRIEVAL:
         cells = []
@@ -125,10 +124,15 @@ def compare_table(paths: list[Path]) -> dict:
             d = r["retrieval"].get(direction) or {}
             cells.append(None if d.get(key) is None else {"value": d[key],
                                                           "interval": (d.get("intervals") or {}).get(key)})
-        marks = column_marks([None if x is None else x["value"] for x in cells], ["model"] * len(cells))
-        retrieval.append({"metric": name, "cells": [None if x is None else {**x, **m} for x, m in zip(cells, marks)]})
+        retrieval.append({"metric": name, "cells": _marked(cells, ["model"] * len(cells))})
     return {"schema": SCHEMA, "runs": runs, "columns": columns, "baseline_groups": groups, "rows": rows,
             "retrieval": retrieval, "same_test_split": len(groups) == 1, "legend": LEGEND}
+
+
+def _marked(cells: list[dict | None], kinds: list[str]) -> list[dict | None]:
+    """Each cell ({"value", "interval"} or None) with its best / loses marks (summary.column_marks)."""
+    marks = column_marks([None if x is None else x["value"] for x in cells], kinds)
+    return [None if x is None else {**x, **m} for x, m in zip(cells, marks)]
 
 
 def compare_runs(paths: list[str | Path], output: str | Path) -> dict:

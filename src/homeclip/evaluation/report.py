@@ -18,10 +18,9 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from ..console import clean
-from .bootstrap import format_interval
 from .residents import resident_view
 from .summary import (BEST, COLUMN_NAMES, HEADLINE_COLUMNS, LEGEND, LEVEL_NAMES, LEVELS, LOSES, column_marks,
-                      has_width, headline, headline_rows, model_summary)
+                      headline, headline_rows, model_summary, value_text)
 
 # Markdown punctuation that could start emphasis, code, links or images, strike-through, a table cell or math
 # (mid-line; no value starts a line); '<', '>' and '&' become entities (a backslash does not stop raw HTML in
@@ -59,12 +58,12 @@ def render_template(name: str, **view) -> str:
 
 
 def _fmt(x) -> str:
-    return "–" if x is None else f"{x:.3f}"
+    return value_text(x, None)
 
 
 def cell(value: float | None, entry: dict | None, marks: dict | None = None) -> dict:
     """One table cell: the value, its interval ('' when none), and its marks."""
-    text = format_interval(entry) if has_width(entry) else _fmt(value)
+    text = value_text(value, entry)
     number, _, bracket = text.partition(" ")
     marks = marks or {}
     return {"value": number, "interval": bracket, "best": bool(marks.get("best")), "loses": bool(marks.get("loses")),

@@ -14,7 +14,8 @@ from ..data.homes import Home
 from ..data.residents import lookup
 from ..data.windows import WindowSet
 from ..errors import UserError
-from .summary import INTERVAL_METRICS, LEVEL_NAMES, LEVELS, METHODS, SHORT_TITLES, score_text
+from .summary import (INTERVAL_METRICS, LEVEL_NAMES, LEVELS, METHODS, SHORT_TITLES, best_readout_and_baseline,
+                      score_text)
 
 SCORINGS = ("flat", "per-resident")
 SCORING_NAMES = {"flat": "flattened", "per-resident": "per resident"}
@@ -93,8 +94,7 @@ def resident_headline(section: dict) -> str:
     if "mean" not in section:
         return f" Scored on the flattened labels of residents {who}."
     mean = section["mean"]["l1"]
-    readout = max(("linear_probe", "knn"), key=lambda m: mean[m]["macro_f1"])
-    baseline = max((m for m, (kind, _) in METHODS.items() if kind == "baseline"), key=lambda m: mean[m]["macro_f1"])
+    readout, baseline = best_readout_and_baseline(mean, [m for m, (kind, _) in METHODS.items() if kind == "baseline"])
     return (f" Per resident (mean of {who}): zero-shot L1 macro-F1 {mean['zeroshot']['macro_f1']:.3f}; "
             f"{SHORT_TITLES[readout]} {mean[readout]['macro_f1']:.3f} vs {SHORT_TITLES[baseline]} "
             f"{mean[baseline]['macro_f1']:.3f}.")

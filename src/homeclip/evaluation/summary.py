@@ -71,11 +71,14 @@ def has_width(found: dict | None) -> bool:
     return bool(found) and found.get("n_days", 2) >= 2
 
 
-def score_text(entry: dict, metric: str) -> str:
-    """'0.712 [0.655, 0.768]', or the bare value when there is no interval."""
-    found = interval(entry, metric)
-    value = entry.get(metric)
+def value_text(value: float | None, found: dict | None) -> str:
+    """'0.712 [0.655, 0.768]' when `found` is an interval worth printing, else the bare value ('–' for none)."""
     return format_interval(found) if has_width(found) else ("–" if value is None else f"{value:.3f}")
+
+
+def score_text(entry: dict, metric: str) -> str:
+    """A method entry's `metric` with its interval when it has one (value_text)."""
+    return value_text(entry.get(metric), interval(entry, metric))
 
 
 def headline_rows(results: dict) -> list[dict]:
@@ -101,12 +104,19 @@ def column_marks(values: list[float | None], kinds: list[str]) -> list[dict]:
             for v, k in zip(values, kinds)]
 
 
+def best_readout_and_baseline(methods: dict, baselines) -> tuple[str, str]:
+    """The best read-out (READOUTS) and the best of `baselines` by macro-F1 (`methods`: method -> {"macro_f1"})."""
+    def f1(m: str) -> float:
+        return methods[m]["macro_f1"]
+
+    return max(READOUTS, key=f1), max(baselines, key=f1)
+
+
 def headline(results: dict) -> str:
     """One sentence a skim reader cannot misread: zero-shot, the best read-out vs the best baseline (L1 macro-F1,
     with intervals), whether the model wins, and any methodology flag."""
     methods = results["levels"]["l1"]["methods"]
-    readout = max(READOUTS, key=lambda m: methods[m]["macro_f1"])
-    baseline = max((m for m, e in methods.items() if e["kind"] == "baseline"), key=lambda m: methods[m]["macro_f1"])
+    readout, baseline = best_readout_and_baseline(methods, [m for m, e in methods.items() if e["kind"] == "baseline"])
     gap = methods[readout]["macro_f1"] - methods[baseline]["macro_f1"]
     verdict = "above" if gap > 0 else "BELOW" if gap < 0 else "level with"
     a, b = interval(methods[readout], "macro_f1"), interval(methods[baseline], "macro_f1")
